@@ -1,0 +1,121 @@
+//! The command-line report runner behind `ecomsql sql`: runs every statement
+//! of one or more scripts in order, writes each result set in the chosen
+//! format, and stops at the first failing statement.
+
+mod output;
+
+use std::fmt;
+use std::path::PathBuf;
+
+pub use output::{OutputFormat, ResultWriter, WriteError};
+
+use crate::engine::{Engine, Output};
+use crate::error::{SqlError, classify};
+use crate::statements::split_statements;
+
+/// Where a script came from, for error messages.
+#[derive(Debug, Clone)]
+pub enum ScriptSource {
+    CommandLine,
+    File(PathBuf),
+}
+
+impl fmt::Display for ScriptSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::CommandLine => f.write_str("command line"),
+            Self::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// A script to run.
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub source: ScriptSource,
+    pub sql: String,
+}
+
+/// A statement that failed, with where it was.
+#[derive(Debug)]
+pub struct StatementFailure {
+    pub source: String,
+    pub line: u64,
+    pub statement: String,
+    pub error: SqlError,
+}
+
+impl fmt::Display for StatementFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "statement at {} line {} failed:", self.source, self.line)?;
+        for line in self.statement.lines() {
+            writeln!(f, "    {line}")?;
+        }
+        write!(f, "ERROR {}: {}", self.error.state, self.error.message)?;
+        if let Some(hint) = &self.error.hint {
+            write!(f, "\nHINT: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a run stopped.
+#[derive(Debug)]
+pub enum RunError {
+    /// A statement failed; nothing after it ran.
+    Statement(StatementFailure),
+    /// Results could not be written (a full disk, a closed pipe).
+    Output(std::io::Error),
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Statement(failure) => failure.fmt(f),
+            Self::Output(e) => write!(f, "cannot write results: {e}"),
+        }
+    }
+}
+
+/// Run every statement of every script in order, writing results to
+/// `writer`. Returns the first failure; nothing after it runs.
+pub async fn run_scripts(
+    engine: &Engine,
+    scripts: &[Script],
+    writer: &mut ResultWriter,
+) -> Result<(), RunError> {
+    for script in scripts {
+        let statements = split_statements(&script.sql).map_err(|error| {
+            RunError::Statement(StatementFailure {
+                source: script.source.to_string(),
+                line: 1,
+                statement: String::new(),
+                error,
+            })
+        })?;
+        for statement in statements {
+            let fail = |error: SqlError| {
+                RunError::Statement(StatementFailure {
+                    source: script.source.to_string(),
+                    line: statement.line,
+                    statement: statement.text.to_string(),
+                    error,
+                })
+            };
+            let output = engine
+                .execute(statement.text)
+                .await
+                .map_err(|e| fail(classify(&e)))?;
+            let written = match output {
+                Output::Rows(stream) => writer.write_stream(stream).await,
+                Output::Command(tag) => writer.write_command(&tag),
+            };
+            match written {
+                Ok(()) => {}
+                Err(WriteError::Query(error)) => return Err(fail(error)),
+                Err(WriteError::Output(e)) => return Err(RunError::Output(e)),
+            }
+        }
+    }
+    writer.finish().map_err(RunError::Output)
+}

@@ -1,0 +1,146 @@
+//! The engine: the one place that owns the DataFusion `SessionContext`, the
+//! data folder, the model store and the registration of ecomsql's functions.
+//! The server, the CLI and the tests all go through it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::error::Result;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion_postgres::auth::AuthManager;
+use datafusion_postgres::datafusion_pg_catalog::pg_catalog::setup_pg_catalog;
+
+use crate::catalog::{RegistrationReport, register_data_folder};
+use crate::error::{SqlState, sql_err};
+use crate::models::ModelStore;
+use crate::statements::EcomStatement;
+
+/// The catalog ecomsql's tables live in; it is also what
+/// `current_database()` answers.
+pub const CATALOG: &str = "ecomsql";
+/// The schema the data folder's tables are registered in.
+pub const SCHEMA: &str = "public";
+/// The model folder's name inside the data folder.
+pub const MODELS_DIR_NAME: &str = "_models";
+
+/// What one statement produced.
+pub enum Output {
+    /// A result set, streamed.
+    Rows(SendableRecordBatchStream),
+    /// A command without rows, with its Postgres command tag (e.g. `DROP MODEL`).
+    Command(String),
+}
+
+impl Output {
+    /// A result set from batches already in memory.
+    pub fn batches(schema: SchemaRef, batches: Vec<RecordBatch>) -> Self {
+        let stream = futures::stream::iter(batches.into_iter().map(Ok));
+        Self::Rows(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
+    }
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Rows(stream) => f
+                .debug_tuple("Rows")
+                .field(&stream.schema().fields().len())
+                .finish(),
+            Self::Command(tag) => f.debug_tuple("Command").field(tag).finish(),
+        }
+    }
+}
+
+/// Builds an [`Engine`].
+#[derive(Debug, Clone)]
+pub struct EngineBuilder {
+    data_dir: PathBuf,
+    models_dir: Option<PathBuf>,
+}
+
+impl EngineBuilder {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            models_dir: None,
+        }
+    }
+
+    /// Keep models somewhere other than `<data>/_models`.
+    pub fn models_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.models_dir = Some(dir.into());
+        self
+    }
+
+    /// Register the data folder's tables and ecomsql's functions. Problems
+    /// with single files are in [`Engine::registration`], not errors.
+    pub async fn build(self) -> Result<Engine> {
+        if !self.data_dir.is_dir() {
+            return Err(sql_err(
+                SqlState::UNDEFINED_OBJECT,
+                format!("data folder {} does not exist", self.data_dir.display()),
+            ));
+        }
+        let config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_default_catalog_and_schema(CATALOG, SCHEMA);
+        let ctx = SessionContext::new_with_config(config);
+        setup_pg_catalog(&ctx, CATALOG, Arc::new(AuthManager::default())).map_err(|e| *e)?;
+
+        let registration = register_data_folder(&ctx, &self.data_dir).await?;
+        let models_dir = self
+            .models_dir
+            .unwrap_or_else(|| self.data_dir.join(MODELS_DIR_NAME));
+        Ok(Engine {
+            ctx,
+            data_dir: self.data_dir,
+            model_store: ModelStore::new(models_dir),
+            registration,
+        })
+    }
+}
+
+/// A DataFusion session with ecomsql's tables, functions and models.
+pub struct Engine {
+    ctx: SessionContext,
+    data_dir: PathBuf,
+    model_store: ModelStore,
+    registration: RegistrationReport,
+}
+
+impl Engine {
+    pub fn builder(data_dir: impl Into<PathBuf>) -> EngineBuilder {
+        EngineBuilder::new(data_dir)
+    }
+
+    pub fn session_context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn model_store(&self) -> &ModelStore {
+        &self.model_store
+    }
+
+    /// The tables registered at start-up and the files that were skipped.
+    pub fn registration(&self) -> &RegistrationReport {
+        &self.registration
+    }
+
+    /// Run one statement: ecomsql's own statements here, everything else
+    /// through DataFusion. Rows are streamed, not collected.
+    pub async fn execute(&self, sql: &str) -> Result<Output> {
+        if let Some(statement) = EcomStatement::recognise(sql)? {
+            return statement.execute(self).await;
+        }
+        let df = self.ctx.sql(sql).await?;
+        Ok(Output::Rows(df.execute_stream().await?))
+    }
+}

@@ -1,0 +1,277 @@
+//! pgwire handlers: ecomsql's statements first, everything else delegated to
+//! datafusion-postgres's `DfSessionService`.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::sql::sqlparser::ast::Statement;
+use datafusion_postgres::{DfSessionService, Parser};
+use futures::Sink;
+use log::debug;
+use pgwire::api::auth::StartupHandler;
+use pgwire::api::auth::noop::NoopStartupHandler;
+use pgwire::api::cancel::{CancelHandler, DefaultCancelHandler};
+use pgwire::api::portal::{Format, Portal};
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::results::{FieldInfo, Response};
+use pgwire::api::stmt::QueryParser;
+use pgwire::api::store::PortalStore;
+use pgwire::api::{
+    ClientInfo, ClientPortalStore, ConnectionManager, ErrorHandler, PgWireServerHandlers, Type,
+};
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
+
+use super::response::{error_info, map_error, output_response, schema_fields};
+use crate::engine::Engine;
+use crate::error::SqlError;
+use crate::statements::{EcomStatement, split_statements};
+
+/// The statement type datafusion-postgres stores per prepared statement. It
+/// must stay exactly this: its cursor hook downcasts the portal store to it.
+/// ecomsql's own statements are stored as `(sql, None)` and recognised again
+/// from the text at Execute.
+pub type DfStatement = (String, Option<(Statement, LogicalPlan)>);
+
+/// Every handler of one server, shared by all its connections.
+pub struct EcomHandlers {
+    queries: Arc<EcomQueryHandler>,
+    startup: Arc<TrustStartupHandler>,
+    cancel: Arc<DefaultCancelHandler>,
+}
+
+impl EcomHandlers {
+    pub fn new(engine: Arc<Engine>) -> Self {
+        let upstream = Arc::new(DfSessionService::new(Arc::new(
+            engine.session_context().clone(),
+        )));
+        let parser = Arc::new(EcomParser {
+            upstream: ExtendedQueryHandler::query_parser(upstream.as_ref()),
+        });
+        let connections = Arc::new(ConnectionManager::new());
+        Self {
+            queries: Arc::new(EcomQueryHandler {
+                engine,
+                upstream,
+                parser,
+            }),
+            startup: Arc::new(TrustStartupHandler {
+                connections: Arc::clone(&connections),
+            }),
+            cancel: Arc::new(DefaultCancelHandler::new(connections)),
+        }
+    }
+}
+
+impl PgWireServerHandlers for EcomHandlers {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        Arc::clone(&self.queries)
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
+        Arc::clone(&self.queries)
+    }
+
+    fn startup_handler(&self) -> Arc<impl StartupHandler> {
+        Arc::clone(&self.startup)
+    }
+
+    fn error_handler(&self) -> Arc<impl ErrorHandler> {
+        Arc::new(SqlStateErrorHandler)
+    }
+
+    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
+        Arc::clone(&self.cancel)
+    }
+}
+
+/// Accepts any user and database (the default on loopback). It registers
+/// each connection so cancel requests can find it.
+pub struct TrustStartupHandler {
+    connections: Arc<ConnectionManager>,
+}
+
+#[async_trait]
+impl NoopStartupHandler for TrustStartupHandler {
+    fn connection_manager(&self) -> Option<Arc<ConnectionManager>> {
+        Some(Arc::clone(&self.connections))
+    }
+}
+
+/// Gives every error that reaches the client a real SQLSTATE instead of
+/// datafusion-postgres's blanket XX000.
+struct SqlStateErrorHandler;
+
+impl ErrorHandler for SqlStateErrorHandler {
+    fn on_error<C>(&self, _client: &C, error: &mut PgWireError)
+    where
+        C: ClientInfo,
+    {
+        let mapped = map_error(std::mem::replace(error, PgWireError::NotReadyForQuery));
+        debug!("sending error: {mapped}");
+        *error = mapped;
+    }
+}
+
+/// Runs queries on both protocols.
+pub struct EcomQueryHandler {
+    engine: Arc<Engine>,
+    upstream: Arc<DfSessionService>,
+    parser: Arc<EcomParser>,
+}
+
+#[async_trait]
+impl SimpleQueryHandler for EcomQueryHandler {
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let statements = match split_statements(query) {
+            Ok(statements) => statements,
+            Err(e) => return Ok(vec![Response::Error(Box::new(error_info(&e)))]),
+        };
+        if statements.is_empty() {
+            return Ok(vec![Response::EmptyQuery]);
+        }
+        // Like Postgres: results of the statements before a failing one are
+        // sent, the rest of the string is not run.
+        let mut responses = Vec::with_capacity(statements.len());
+        for statement in statements {
+            let result = match EcomStatement::recognise(statement.text) {
+                Ok(Some(ours)) => self
+                    .run_own(&ours, client, &Format::UnifiedText)
+                    .await
+                    .map(|r| vec![r]),
+                Ok(None) => {
+                    <DfSessionService as SimpleQueryHandler>::do_query(
+                        &self.upstream,
+                        client,
+                        statement.text,
+                    )
+                    .await
+                }
+                Err(e) => Err(PgWireError::UserError(Box::new(error_info(&e)))),
+            };
+            match result {
+                Ok(rs) => responses.extend(rs),
+                Err(e) => {
+                    responses.push(Response::Error(Box::new(map_error(e).into())));
+                    break;
+                }
+            }
+        }
+        Ok(responses)
+    }
+}
+
+impl EcomQueryHandler {
+    async fn run_own<C>(
+        &self,
+        statement: &EcomStatement,
+        client: &C,
+        format: &Format,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo,
+    {
+        let output = statement
+            .execute(&self.engine)
+            .await
+            .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+        output_response(output, format, client)
+    }
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for EcomQueryHandler {
+    type Statement = DfStatement;
+    type QueryParser = EcomParser;
+
+    fn query_parser(&self) -> Arc<Self::QueryParser> {
+        Arc::clone(&self.parser)
+    }
+
+    async fn do_query<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Self::Statement>,
+        max_rows: usize,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let (sql, parsed) = &portal.statement.statement;
+        if parsed.is_none()
+            && let Some(ours) = EcomStatement::recognise(sql).map_err(user_error)?
+        {
+            return self
+                .run_own(&ours, client, &portal.result_column_format)
+                .await;
+        }
+        <DfSessionService as ExtendedQueryHandler>::do_query(
+            &self.upstream,
+            client,
+            portal,
+            max_rows,
+        )
+        .await
+    }
+}
+
+/// Parses prepared statements: ecomsql's own are kept as text, the rest go
+/// to datafusion-postgres's parser and planner.
+pub struct EcomParser {
+    upstream: Arc<Parser>,
+}
+
+#[async_trait]
+impl QueryParser for EcomParser {
+    type Statement = DfStatement;
+
+    async fn parse_sql<C>(
+        &self,
+        client: &C,
+        sql: &str,
+        types: &[Option<Type>],
+    ) -> PgWireResult<Option<Self::Statement>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        if EcomStatement::recognise(sql).map_err(user_error)?.is_some() {
+            return Ok(Some((sql.to_string(), None)));
+        }
+        self.upstream.parse_sql(client, sql, types).await
+    }
+
+    fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
+        self.upstream.get_parameter_types(stmt)
+    }
+
+    fn get_result_schema(
+        &self,
+        stmt: &Self::Statement,
+        column_format: Option<&Format>,
+    ) -> PgWireResult<Vec<FieldInfo>> {
+        if let (sql, None) = stmt
+            && let Some(ours) = EcomStatement::recognise(sql).map_err(user_error)?
+        {
+            return match ours.result_schema() {
+                Some(schema) => schema_fields(&schema, column_format),
+                None => Ok(Vec::new()),
+            };
+        }
+        self.upstream.get_result_schema(stmt, column_format)
+    }
+}
+
+fn user_error(e: SqlError) -> PgWireError {
+    PgWireError::UserError(Box::new(error_info(&e)))
+}

@@ -1,0 +1,11 @@
+//! ecomsql's integration tests: one test binary (one link of DataFusion),
+//! one module per area.
+
+mod common;
+
+mod cli;
+mod demo_data;
+mod registration;
+mod server;
+mod slt;
+mod sql_files;

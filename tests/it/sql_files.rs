@@ -1,0 +1,122 @@
+//! The analyst queries in `sql/` run on the demo data and return sensible rows.
+
+use std::path::PathBuf;
+
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use ecomsql::cli::{OutputFormat, ResultWriter, Script, ScriptSource, run_scripts};
+
+use crate::common::{demo_data_dir, engine};
+
+/// Run a file from `sql/` and return its CSV output, parsed.
+async fn run(file: &str) -> Vec<Vec<String>> {
+    let models = tempfile::tempdir().expect("dir");
+    let engine = engine(&demo_data_dir(), models.path()).await;
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("sql")
+        .join(file);
+    let sql = std::fs::read_to_string(&path).expect("sql file");
+    let out = tempfile::NamedTempFile::new().expect("out");
+    let sink = Box::new(out.reopen().expect("reopen"));
+    let mut writer = ResultWriter::new(OutputFormat::Csv, sink);
+    run_scripts(
+        &engine,
+        &[Script {
+            source: ScriptSource::File(path),
+            sql,
+        }],
+        &mut writer,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{file}: {e}"));
+    let text = std::fs::read_to_string(out.path()).expect("output");
+    text.lines().map(split_csv).collect()
+}
+
+/// Enough CSV for these outputs (quoted fields may hold commas).
+fn split_csv(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(String::new()),
+            c => fields.last_mut().map(|f| f.push(c)).unwrap_or(()),
+        }
+    }
+    fields
+}
+
+fn column(rows: &[Vec<String>], name: &str) -> usize {
+    rows[0]
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name}"))
+}
+
+#[tokio::test]
+async fn conversion_funnel_narrows_at_every_step() {
+    let rows = run("conversion_funnel.sql").await;
+    let (v, c, p) = (
+        column(&rows, "sessions_viewed"),
+        column(&rows, "sessions_carted"),
+        column(&rows, "sessions_purchased"),
+    );
+    // 8 categories × 12 months.
+    assert_eq!(rows.len() - 1, 96);
+    for row in &rows[1..] {
+        let n = |i: usize| row[i].parse::<i64>().expect("count");
+        assert!(n(v) > n(c) && n(c) >= n(p) && n(p) > 0, "{row:?}");
+    }
+}
+
+#[tokio::test]
+async fn weekly_revenue_covers_every_category_and_week() {
+    let rows = run("revenue_by_category_week.sql").await;
+    let category = column(&rows, "category");
+    let mut categories: Vec<&str> = rows[1..].iter().map(|r| r[category].as_str()).collect();
+    categories.dedup();
+    assert_eq!(categories.len(), 8);
+    // 2025-01-01 is a Wednesday: 53 ISO weeks touch the year.
+    assert_eq!(rows.len() - 1, 8 * 53);
+}
+
+#[tokio::test]
+async fn top_items_has_five_ranked_items_per_category() {
+    let rows = run("top_items_by_category.sql").await;
+    let rank = column(&rows, "rank");
+    let revenue = column(&rows, "revenue");
+    assert_eq!(rows.len() - 1, 40);
+    for pair in rows[1..].windows(2) {
+        if pair[1][rank] != "1" {
+            let a: f64 = pair[0][revenue].parse().expect("revenue");
+            let b: f64 = pair[1][revenue].parse().expect("revenue");
+            assert!(a >= b, "ranked by revenue: {pair:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn customer_segments_revenue_adds_up_to_all_orders() {
+    let rows = run("customer_segments.sql").await;
+    let revenue = column(&rows, "revenue");
+    let total: f64 = rows[1..]
+        .iter()
+        .map(|r| r[revenue].parse::<f64>().expect("revenue"))
+        .sum();
+
+    let models = tempfile::tempdir().expect("dir");
+    let engine = engine(&demo_data_dir(), models.path()).await;
+    let batches = engine
+        .session_context()
+        .sql("SELECT sum(revenue) FROM orders")
+        .await
+        .expect("plans")
+        .collect()
+        .await
+        .expect("runs");
+    let formatter =
+        ArrayFormatter::try_new(batches[0].column(0).as_ref(), &FormatOptions::default())
+            .expect("fmt");
+    let expected: f64 = formatter.value(0).to_string().parse().expect("number");
+    assert!((total - expected).abs() < 0.01, "{total} vs {expected}");
+}
