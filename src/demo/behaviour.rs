@@ -8,8 +8,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int32Builder,
-    Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+    BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int32Builder, Int64Builder,
+    StringBuilder, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::arrow::error::ArrowError;
@@ -21,6 +21,7 @@ use super::catalogue::{CATEGORIES, FACTORS, Item, pick_weighted};
 use super::reviews;
 use super::sales::promotion_on;
 use super::sample::{geometric, lognormal, normal, poisson, sigmoid};
+use super::writer::finish_batch;
 
 const SECONDS_PER_DAY: i64 = 86_400;
 const MICROS: i64 = 1_000_000;
@@ -299,66 +300,34 @@ impl Chunk {
 
     pub fn finish(&mut self) -> Result<ChunkBatches, ArrowError> {
         let u = &mut self.users;
-        let users = RecordBatch::try_new(
+        let users = finish_batch(
             users_schema(),
-            vec![
-                Arc::new(u.0.finish()) as ArrayRef,
-                Arc::new(u.1.finish()),
-                Arc::new(u.2.finish()),
-                Arc::new(u.3.finish()),
-                Arc::new(u.4.finish()),
-                Arc::new(u.5.finish()),
-            ],
+            &mut [&mut u.0, &mut u.1, &mut u.2, &mut u.3, &mut u.4, &mut u.5],
         )?;
         let e = &mut self.events;
-        let events = RecordBatch::try_new(
+        let events = finish_batch(
             events_schema(),
-            vec![
-                Arc::new(e.0.finish()) as ArrayRef,
-                Arc::new(e.1.finish()),
-                Arc::new(e.2.finish()),
-                Arc::new(e.3.finish()),
-                Arc::new(e.4.finish()),
-                Arc::new(e.5.finish()),
-            ],
+            &mut [&mut e.0, &mut e.1, &mut e.2, &mut e.3, &mut e.4, &mut e.5],
         )?;
         let o = &mut self.orders;
-        let orders = RecordBatch::try_new(
+        let orders = finish_batch(
             orders_schema(),
-            vec![
-                Arc::new(o.0.finish()) as ArrayRef,
-                Arc::new(o.1.finish()),
-                Arc::new(o.2.finish()),
-                Arc::new(o.3.finish()),
-                Arc::new(o.4.finish()),
-                Arc::new(o.5.finish()),
-                Arc::new(o.6.finish()),
+            &mut [
+                &mut o.0, &mut o.1, &mut o.2, &mut o.3, &mut o.4, &mut o.5, &mut o.6,
             ],
         )?;
         let r = &mut self.reviews;
-        let reviews = RecordBatch::try_new(
+        let reviews = finish_batch(
             reviews_schema(),
-            vec![
-                Arc::new(r.0.finish()) as ArrayRef,
-                Arc::new(r.1.finish()),
-                Arc::new(r.2.finish()),
-                Arc::new(r.3.finish()),
-                Arc::new(r.4.finish()),
-                Arc::new(r.5.finish()),
-                Arc::new(r.6.finish()),
+            &mut [
+                &mut r.0, &mut r.1, &mut r.2, &mut r.3, &mut r.4, &mut r.5, &mut r.6,
             ],
         )?;
         let f = &mut self.features;
-        let features = RecordBatch::try_new(
+        let features = finish_batch(
             user_features_schema(),
-            vec![
-                Arc::new(f.0.finish()) as ArrayRef,
-                Arc::new(f.1.finish()),
-                Arc::new(f.2.finish()),
-                Arc::new(f.3.finish()),
-                Arc::new(f.4.finish()),
-                Arc::new(f.5.finish()),
-                Arc::new(f.6.finish()),
+            &mut [
+                &mut f.0, &mut f.1, &mut f.2, &mut f.3, &mut f.4, &mut f.5, &mut f.6,
             ],
         )?;
         Ok(ChunkBatches {

@@ -17,9 +17,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{
-    ArrayRef, Date32Builder, Decimal128Builder, Int64Builder, StringBuilder,
-};
+use datafusion::arrow::array::{Date32Builder, Decimal128Builder, Int64Builder, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
@@ -33,7 +31,7 @@ pub use sales::{Promotion, SeriesTruth, promotion_on};
 
 use behaviour::{Chunk, Counters, World, simulate_user};
 use catalogue::{CATEGORIES, FACTORS, Item};
-use writer::TableWriter;
+use writer::{TableWriter, finish_batch};
 
 /// The first day of the simulated period.
 pub const START_DATE: (i32, u32, u32) = (2025, 1, 1);
@@ -335,17 +333,17 @@ fn items_batch(items: &[Item]) -> Result<RecordBatch, ArrowError> {
         price.append_value(i128::from(item.price_cents));
         launch.append_value(item.launch_day);
     }
-    RecordBatch::try_new(
+    finish_batch(
         items_schema(),
-        vec![
-            Arc::new(id.finish()) as ArrayRef,
-            Arc::new(title.finish()),
-            Arc::new(title_zh.finish()),
-            Arc::new(category.finish()),
-            Arc::new(category_zh.finish()),
-            Arc::new(brand.finish()),
-            Arc::new(price.finish()),
-            Arc::new(launch.finish()),
+        &mut [
+            &mut id,
+            &mut title,
+            &mut title_zh,
+            &mut category,
+            &mut category_zh,
+            &mut brand,
+            &mut price,
+            &mut launch,
         ],
     )
 }
@@ -370,13 +368,8 @@ fn daily_sales_batch(rows: &[sales::SalesRow]) -> Result<RecordBatch, ArrowError
         units.append_value(row.units);
         revenue.append_value(i128::from(row.revenue_cents));
     }
-    RecordBatch::try_new(
+    finish_batch(
         daily_sales_schema(),
-        vec![
-            Arc::new(day.finish()) as ArrayRef,
-            Arc::new(category.finish()),
-            Arc::new(units.finish()),
-            Arc::new(revenue.finish()),
-        ],
+        &mut [&mut day, &mut category, &mut units, &mut revenue],
     )
 }

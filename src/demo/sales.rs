@@ -25,6 +25,36 @@ pub struct Promotion {
     pub discount: f64,
 }
 
+/// A festival whose sales build up from the 1st of its month to a peak day.
+struct RampFestival {
+    name: &'static str,
+    month: u32,
+    peak_day: u32,
+    peak_lift: f64,
+    /// Extra lift per day of the build-up.
+    daily_ramp: f64,
+    discount: f64,
+}
+
+const RAMP_FESTIVALS: &[RampFestival] = &[
+    RampFestival {
+        name: "618",
+        month: 6,
+        peak_day: 18,
+        peak_lift: 3.0,
+        daily_ramp: 0.04,
+        discount: 0.15,
+    },
+    RampFestival {
+        name: "double_11",
+        month: 11,
+        peak_day: 11,
+        peak_lift: 4.0,
+        daily_ramp: 0.05,
+        discount: 0.2,
+    },
+];
+
 /// Chinese New Year's Day; the week after it is a shopping lull (logistics
 /// pause). Dates from the Chinese calendar.
 const SPRING_FESTIVAL: &[(i32, u32, u32)] = &[
@@ -44,29 +74,19 @@ const SPRING_FESTIVAL: &[(i32, u32, u32)] = &[
 /// lull (New Year's Day and the six days after).
 pub fn promotion_on(day: NaiveDate) -> Option<Promotion> {
     let (month, dom) = (day.month(), day.day());
-    if month == 6 && dom <= 18 {
-        let lift = if dom == 18 {
-            3.0
-        } else {
-            1.0 + 0.04 * dom as f64
-        };
-        return Some(Promotion {
-            name: "618",
-            lift,
-            discount: 0.15,
-        });
-    }
-    if month == 11 && dom <= 11 {
-        let lift = if dom == 11 {
-            4.0
-        } else {
-            1.0 + 0.05 * dom as f64
-        };
-        return Some(Promotion {
-            name: "double_11",
-            lift,
-            discount: 0.2,
-        });
+    for festival in RAMP_FESTIVALS {
+        if month == festival.month && dom <= festival.peak_day {
+            let lift = if dom == festival.peak_day {
+                festival.peak_lift
+            } else {
+                1.0 + festival.daily_ramp * f64::from(dom)
+            };
+            return Some(Promotion {
+                name: festival.name,
+                lift,
+                discount: festival.discount,
+            });
+        }
     }
     if let Some(black_friday) =
         NaiveDate::from_weekday_of_month_opt(day.year(), 11, Weekday::Fri, 4)

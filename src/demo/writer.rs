@@ -5,7 +5,9 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use datafusion::arrow::array::ArrayBuilder;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
@@ -52,4 +54,12 @@ impl TableWriter {
         std::fs::rename(&self.tmp, &self.path).map_err(|e| DemoError::io(&self.path, e))?;
         Ok(self.rows)
     }
+}
+
+/// Finish column builders, in schema order, into one batch.
+pub fn finish_batch(
+    schema: SchemaRef,
+    builders: &mut [&mut dyn ArrayBuilder],
+) -> Result<RecordBatch, ArrowError> {
+    RecordBatch::try_new(schema, builders.iter_mut().map(|b| b.finish()).collect())
 }
