@@ -16,7 +16,8 @@ use datafusion_postgres::datafusion_pg_catalog::pg_catalog::setup_pg_catalog;
 
 use crate::catalog::{RegistrationReport, register_data_folder};
 use crate::error::{SqlState, sql_err};
-use crate::models::ModelStore;
+use crate::functions;
+use crate::models::{ModelRegistry, ModelStore};
 use crate::statements::EcomStatement;
 
 /// The catalog ecomsql's tables live in; it is also what
@@ -51,6 +52,31 @@ impl std::fmt::Debug for Output {
                 .field(&stream.schema().fields().len())
                 .finish(),
             Self::Command(tag) => f.debug_tuple("Command").field(tag).finish(),
+        }
+    }
+}
+
+/// Progress messages of a long statement (training), sent to the client as
+/// Postgres NOTICEs by the server and to standard error by the CLI.
+#[derive(Debug, Clone, Default)]
+pub struct Notices(Option<tokio::sync::mpsc::UnboundedSender<String>>);
+
+impl Notices {
+    /// Notices that go nowhere.
+    pub fn none() -> Self {
+        Self(None)
+    }
+
+    /// Notices and the receiving end to forward them from.
+    pub fn channel() -> (Self, tokio::sync::mpsc::UnboundedReceiver<String>) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        (Self(Some(tx)), rx)
+    }
+
+    pub fn send(&self, message: impl Into<String>) {
+        if let Some(tx) = &self.0 {
+            // A receiver that went away (client disconnected) is not an error.
+            let _ = tx.send(message.into());
         }
     }
 }
@@ -95,10 +121,12 @@ impl EngineBuilder {
         let models_dir = self
             .models_dir
             .unwrap_or_else(|| self.data_dir.join(MODELS_DIR_NAME));
+        let models = Arc::new(ModelRegistry::new(ModelStore::new(models_dir)));
+        functions::register_all(&ctx, &models);
         Ok(Engine {
             ctx,
             data_dir: self.data_dir,
-            model_store: ModelStore::new(models_dir),
+            models,
             registration,
         })
     }
@@ -108,7 +136,7 @@ impl EngineBuilder {
 pub struct Engine {
     ctx: SessionContext,
     data_dir: PathBuf,
-    model_store: ModelStore,
+    models: Arc<ModelRegistry>,
     registration: RegistrationReport,
 }
 
@@ -126,7 +154,12 @@ impl Engine {
     }
 
     pub fn model_store(&self) -> &ModelStore {
-        &self.model_store
+        self.models.store()
+    }
+
+    /// Loaded models (what the SQL functions use).
+    pub fn models(&self) -> &Arc<ModelRegistry> {
+        &self.models
     }
 
     /// The tables registered at start-up and the files that were skipped.
@@ -137,8 +170,13 @@ impl Engine {
     /// Run one statement: ecomsql's own statements here, everything else
     /// through DataFusion. Rows are streamed, not collected.
     pub async fn execute(&self, sql: &str) -> Result<Output> {
+        self.execute_with_notices(sql, &Notices::none()).await
+    }
+
+    /// [`Engine::execute`], sending progress messages to `notices`.
+    pub async fn execute_with_notices(&self, sql: &str, notices: &Notices) -> Result<Output> {
         if let Some(statement) = EcomStatement::recognise(sql)? {
-            return statement.execute(self).await;
+            return statement.execute(self, notices).await;
         }
         let df = self.ctx.sql(sql).await?;
         Ok(Output::Rows(df.execute_stream().await?))

@@ -28,6 +28,7 @@ impl SqlState {
     pub const INVALID_PASSWORD: SqlState = SqlState("28P01");
     pub const SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION: SqlState = SqlState("42000");
     pub const SYNTAX_ERROR: SqlState = SqlState("42601");
+    pub const INVALID_NAME: SqlState = SqlState("42602");
     pub const INSUFFICIENT_PRIVILEGE: SqlState = SqlState("42501");
     pub const DUPLICATE_COLUMN: SqlState = SqlState("42701");
     pub const AMBIGUOUS_COLUMN: SqlState = SqlState("42702");

@@ -9,10 +9,12 @@ pub mod cli;
 pub mod demo;
 pub mod engine;
 pub mod error;
+pub mod functions;
+mod linalg;
 pub mod models;
 pub mod server;
 pub mod statements;
 
-pub use engine::{Engine, EngineBuilder, Output};
+pub use engine::{Engine, EngineBuilder, Notices, Output};
 pub use error::{SqlError, SqlState};
 pub use server::{Server, ServerOptions};

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 pub use output::{OutputFormat, ResultWriter, WriteError};
 
-use crate::engine::{Engine, Output};
+use crate::engine::{Engine, Notices, Output};
 use crate::error::{SqlError, classify};
 use crate::statements::split_statements;
 
@@ -84,6 +84,26 @@ pub async fn run_scripts(
     scripts: &[Script],
     writer: &mut ResultWriter,
 ) -> Result<(), RunError> {
+    // Progress of long statements (training) goes to standard error, like
+    // psql prints NOTICEs.
+    let (notices, mut messages) = Notices::channel();
+    let printer = tokio::spawn(async move {
+        while let Some(message) = messages.recv().await {
+            eprintln!("NOTICE:  {message}");
+        }
+    });
+    let result = run_all(engine, scripts, writer, &notices).await;
+    drop(notices);
+    let _ = printer.await;
+    result
+}
+
+async fn run_all(
+    engine: &Engine,
+    scripts: &[Script],
+    writer: &mut ResultWriter,
+    notices: &Notices,
+) -> Result<(), RunError> {
     for script in scripts {
         let statements = split_statements(&script.sql).map_err(|error| {
             RunError::Statement(StatementFailure {
@@ -103,7 +123,7 @@ pub async fn run_scripts(
                 })
             };
             let output = engine
-                .execute(statement.text)
+                .execute_with_notices(statement.text, notices)
                 .await
                 .map_err(|e| fail(classify(&e)))?;
             let written = match output {

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::sqlparser::ast::Statement;
 use datafusion_postgres::{DfSessionService, Parser};
-use futures::Sink;
+use futures::{Sink, SinkExt};
 use log::debug;
 use pgwire::api::auth::StartupHandler;
 use pgwire::api::auth::noop::NoopStartupHandler;
@@ -21,11 +21,12 @@ use pgwire::api::store::PortalStore;
 use pgwire::api::{
     ClientInfo, ClientPortalStore, ConnectionManager, ErrorHandler, PgWireServerHandlers, Type,
 };
-use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::response::NoticeResponse;
 
 use super::response::{error_info, map_error, output_response, schema_fields};
-use crate::engine::Engine;
+use crate::engine::{Engine, Notices};
 use crate::error::SqlError;
 use crate::statements::{EcomStatement, split_statements};
 
@@ -170,21 +171,47 @@ impl SimpleQueryHandler for EcomQueryHandler {
 }
 
 impl EcomQueryHandler {
+    /// Run one of ecomsql's statements, forwarding its progress messages to
+    /// the client as NOTICEs while it runs (psql prints them as they come).
     async fn run_own<C>(
         &self,
         statement: &EcomStatement,
-        client: &C,
+        client: &mut C,
         format: &Format,
     ) -> PgWireResult<Response>
     where
-        C: ClientInfo,
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let output = statement
-            .execute(&self.engine)
-            .await
-            .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+        let (notices, mut messages) = Notices::channel();
+        let execution = statement.execute(&self.engine, &notices);
+        tokio::pin!(execution);
+        let result = loop {
+            tokio::select! {
+                result = &mut execution => break result,
+                Some(message) = messages.recv() => send_notice(client, message).await?,
+            }
+        };
+        while let Ok(message) = messages.try_recv() {
+            send_notice(client, message).await?;
+        }
+        let output = result.map_err(|e| PgWireError::ApiError(Box::new(e)))?;
         output_response(output, format, client)
     }
+}
+
+async fn send_notice<C>(client: &mut C, message: String) -> PgWireResult<()>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let info = ErrorInfo::new("NOTICE".into(), "00000".into(), message);
+    client
+        .send(PgWireBackendMessage::NoticeResponse(NoticeResponse::from(
+            info,
+        )))
+        .await?;
+    Ok(())
 }
 
 #[async_trait]

@@ -8,26 +8,43 @@
 //! apply to psql's simple protocol, a driver's prepared statements and the
 //! CLI's report files.
 
+mod alter_model;
+mod create_model;
+mod describe_model;
+mod drop_model;
+mod evaluate_model;
+mod parser;
 mod show_models;
 mod split;
+mod tokens;
 
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::Result;
-use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
-use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 
+pub use alter_model::AlterModel;
+pub use create_model::CreateModel;
+pub use describe_model::{DescribeModel, properties as model_properties};
+pub use drop_model::DropModel;
+pub use evaluate_model::EvaluateModel;
+pub use parser::{OptionList, OptionValue, validate_model_name};
 pub use show_models::ShowModels;
 pub use split::{SqlStatementText, split_statements};
 
-use crate::engine::{Engine, Output};
-use crate::error::{SqlError, SqlState};
+use crate::engine::{Engine, Notices, Output};
+use crate::error::SqlError;
+use parser::Cursor;
 
 /// A statement that ecomsql executes itself instead of handing to DataFusion.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EcomStatement {
     ShowModels(ShowModels),
+    CreateModel(CreateModel),
+    DropModel(DropModel),
+    DescribeModel(DescribeModel),
+    EvaluateModel(EvaluateModel),
+    AlterModel(AlterModel),
 }
 
 impl EcomStatement {
@@ -35,12 +52,20 @@ impl EcomStatement {
     /// to DataFusion"; an error means the text starts like one of ours but is
     /// malformed (reported as a syntax error, 42601).
     pub fn recognise(sql: &str) -> std::result::Result<Option<Self>, SqlError> {
-        let words = leading_words(sql, 3);
+        let words = leading_words(sql, 4);
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
-        match words.as_slice() {
-            ["SHOW", "MODELS", ..] => ShowModels::parse(sql).map(|s| Some(Self::ShowModels(s))),
-            _ => Ok(None),
-        }
+        let statement = match words.as_slice() {
+            ["SHOW", "MODELS", ..] => Self::ShowModels(ShowModels::parse(sql)?),
+            ["CREATE", "MODEL", ..] | ["CREATE", "OR", "REPLACE", "MODEL"] => {
+                Self::CreateModel(CreateModel::parse(sql)?)
+            }
+            ["DROP", "MODEL", ..] => Self::DropModel(DropModel::parse(sql)?),
+            ["DESCRIBE", "MODEL", ..] => Self::DescribeModel(DescribeModel::parse(sql)?),
+            ["EVALUATE", "MODEL", ..] => Self::EvaluateModel(EvaluateModel::parse(sql)?),
+            ["ALTER", "MODEL", ..] => Self::AlterModel(AlterModel::parse(sql)?),
+            _ => return Ok(None),
+        };
+        Ok(Some(statement))
     }
 
     /// The columns this statement returns, known before it runs (the extended
@@ -48,75 +73,42 @@ impl EcomStatement {
     pub fn result_schema(&self) -> Option<SchemaRef> {
         match self {
             Self::ShowModels(_) => Some(ShowModels::schema()),
+            Self::CreateModel(_) => Some(CreateModel::schema()),
+            Self::DescribeModel(_) => Some(DescribeModel::schema()),
+            Self::EvaluateModel(_) => Some(EvaluateModel::schema()),
+            Self::DropModel(_) | Self::AlterModel(_) => None,
         }
     }
 
-    pub async fn execute(&self, engine: &Engine) -> Result<Output> {
+    pub async fn execute(&self, engine: &Engine, notices: &Notices) -> Result<Output> {
         match self {
             Self::ShowModels(s) => s.execute(engine).await,
+            Self::CreateModel(s) => s.execute(engine, notices).await,
+            Self::DropModel(s) => s.execute(engine),
+            Self::DescribeModel(s) => s.execute(engine),
+            Self::EvaluateModel(s) => s.execute(engine).await,
+            Self::AlterModel(s) => s.execute(engine),
         }
     }
-}
-
-/// Tokens of one statement without whitespace and comments.
-pub(crate) fn significant_tokens(sql: &str) -> std::result::Result<Vec<Token>, SqlError> {
-    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
-        .tokenize()
-        .map_err(|e| SqlError::new(SqlState::SYNTAX_ERROR, e.to_string()))?;
-    Ok(tokens
-        .into_iter()
-        .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect())
 }
 
 /// The first `n` words of a statement, upper-cased; stops at anything that is
 /// not an unquoted word. Tokenizer errors yield no words, so DataFusion's
 /// parser reports them with its own message.
 fn leading_words(sql: &str, n: usize) -> Vec<String> {
-    let Ok(tokens) = significant_tokens(sql) else {
+    let Ok(tokens) = tokens::tokenize(sql) else {
         return Vec::new();
     };
     tokens
         .into_iter()
-        .map_while(|t| match t {
-            Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_uppercase()),
+        .map_while(|t| match t.token {
+            datafusion::sql::sqlparser::tokenizer::Token::Word(w) if w.quote_style.is_none() => {
+                Some(w.value.to_ascii_uppercase())
+            }
             _ => None,
         })
         .take(n)
         .collect()
-}
-
-/// Expect exactly these words (unquoted, any case) and then the end of the
-/// statement (an optional trailing semicolon is allowed). Words rather than
-/// sqlparser keywords, since `MODEL`/`MODELS` are not keywords there.
-pub(crate) fn expect_only_words(
-    sql: &str,
-    words: &[&str],
-    statement: &str,
-) -> std::result::Result<(), SqlError> {
-    let tokens = significant_tokens(sql)?;
-    let mut rest = tokens.iter();
-    for word in words {
-        match rest.next() {
-            Some(Token::Word(w))
-                if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word) => {}
-            other => {
-                return Err(syntax_error(statement, other));
-            }
-        }
-    }
-    match rest.find(|t| !matches!(t, Token::SemiColon)) {
-        None => Ok(()),
-        Some(t) => Err(syntax_error(statement, Some(t))),
-    }
-}
-
-fn syntax_error(statement: &str, at: Option<&Token>) -> SqlError {
-    let at = at.map_or("end of input".to_string(), |t| format!("\"{t}\""));
-    SqlError::new(
-        SqlState::SYNTAX_ERROR,
-        format!("syntax error at or near {at} in {statement}"),
-    )
 }
 
 /// Shared helper so every statement builds its single-batch output the same way.
@@ -165,7 +157,7 @@ mod tests {
     #[test]
     fn trailing_garbage_is_a_syntax_error() {
         let err = EcomStatement::recognise("SHOW MODELS extra").unwrap_err();
-        assert_eq!(err.state, SqlState::SYNTAX_ERROR);
+        assert_eq!(err.state, crate::error::SqlState::SYNTAX_ERROR);
         assert!(err.message.contains("\"extra\""), "{}", err.message);
     }
 }

@@ -8,7 +8,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::error::Result;
 
-use super::{expect_only_words, rows_output};
+use super::{Cursor, rows_output};
 use crate::engine::{Engine, Output};
 use crate::error::SqlError;
 
@@ -42,7 +42,10 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
 
 impl ShowModels {
     pub(super) fn parse(sql: &str) -> std::result::Result<Self, SqlError> {
-        expect_only_words(sql, &["SHOW", "MODELS"], "SHOW MODELS")?;
+        let mut c = Cursor::new(sql, "SHOW MODELS")?;
+        c.expect_word("SHOW")?;
+        c.expect_word("MODELS")?;
+        c.expect_end()?;
         Ok(Self)
     }
 

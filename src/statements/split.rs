@@ -2,10 +2,10 @@
 //! statements with sqlparser's tokenizer, so semicolons inside quotes,
 //! comments and dollar-quoted bodies do not split anything.
 
-use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
-use datafusion::sql::sqlparser::tokenizer::{Location, Token, Tokenizer};
+use datafusion::sql::sqlparser::tokenizer::Token;
 
-use crate::error::{SqlError, SqlState};
+use super::tokens::tokenize;
+use crate::error::SqlError;
 
 /// One statement of a script: its text (without the terminating semicolon)
 /// and the 1-based line it starts on, for error messages.
@@ -18,32 +18,20 @@ pub struct SqlStatementText<'a> {
 /// Split `sql` into statements. Empty statements (`;;`, a trailing comment)
 /// are dropped. An unterminated quote or comment is a syntax error (42601).
 pub fn split_statements(sql: &str) -> Result<Vec<SqlStatementText<'_>>, SqlError> {
-    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
-        .tokenize_with_location()
-        .map_err(|e| SqlError::new(SqlState::SYNTAX_ERROR, e.to_string()))?;
-    let offsets = LineOffsets::new(sql);
-
     let mut statements = Vec::new();
-    // Byte offset and line of the first significant token of the statement
-    // being collected, if any.
+    // Byte offset and line of the first token of the statement being
+    // collected, if any.
     let mut start: Option<(usize, u64)> = None;
-    for token in &tokens {
-        match &token.token {
-            Token::Whitespace(_) => {}
-            Token::SemiColon => {
-                if let Some((from, line)) = start.take() {
-                    let to = offsets.byte_offset(token.span.start);
-                    statements.push(SqlStatementText {
-                        text: sql[from..to].trim_end(),
-                        line,
-                    });
-                }
+    for token in tokenize(sql)? {
+        if token.token == Token::SemiColon {
+            if let Some((from, line)) = start.take() {
+                statements.push(SqlStatementText {
+                    text: sql[from..token.start].trim_end(),
+                    line,
+                });
             }
-            _ => {
-                if start.is_none() {
-                    start = Some((offsets.byte_offset(token.span.start), token.span.start.line));
-                }
-            }
+        } else if start.is_none() {
+            start = Some((token.start, token.line));
         }
     }
     if let Some((from, line)) = start {
@@ -53,32 +41,6 @@ pub fn split_statements(sql: &str) -> Result<Vec<SqlStatementText<'_>>, SqlError
         });
     }
     Ok(statements)
-}
-
-/// Maps the tokenizer's (line, character column) locations to byte offsets.
-struct LineOffsets<'a> {
-    sql: &'a str,
-    line_starts: Vec<usize>,
-}
-
-impl<'a> LineOffsets<'a> {
-    fn new(sql: &'a str) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(sql.match_indices('\n').map(|(i, _)| i + 1));
-        Self { sql, line_starts }
-    }
-
-    fn byte_offset(&self, loc: Location) -> usize {
-        let line = (loc.line.max(1) - 1) as usize;
-        let Some(&line_start) = self.line_starts.get(line) else {
-            return self.sql.len();
-        };
-        let column = loc.column.max(1) as usize - 1;
-        self.sql[line_start..]
-            .char_indices()
-            .nth(column)
-            .map_or(self.sql.len(), |(i, _)| line_start + i)
-    }
 }
 
 #[cfg(test)]
@@ -126,6 +88,7 @@ mod tests {
 
     #[test]
     fn unterminated_quote_is_a_syntax_error() {
+        use crate::error::SqlState;
         let err = split_statements("SELECT 'oops").unwrap_err();
         assert_eq!(err.state, SqlState::SYNTAX_ERROR);
     }

@@ -1,0 +1,126 @@
+//! ecomsql's SQL functions, one module per function (named like it).
+//! Model functions look their model up by name in the shared
+//! [`ModelRegistry`], so any process that can read the model store can
+//! evaluate them.
+
+mod brier_score;
+mod explain_purchase;
+mod log_loss;
+mod mean_loss;
+mod model_info;
+mod model_versions;
+mod model_weights;
+mod predict_purchase;
+mod roc_auc;
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::TableProvider;
+use datafusion::common::ScalarValue;
+use datafusion::datasource::MemTable;
+use datafusion::error::Result;
+use datafusion::logical_expr::{AggregateUDF, Expr, ScalarUDF};
+use datafusion::prelude::SessionContext;
+
+pub use brier_score::BrierScoreImpl;
+pub use explain_purchase::ExplainPurchaseImpl;
+pub use log_loss::LogLossImpl;
+pub use model_info::ModelInfoFunc;
+pub use model_versions::ModelVersionsFunc;
+pub use model_weights::ModelWeightsFunc;
+pub use predict_purchase::PredictPurchaseImpl;
+pub use roc_auc::RocAucImpl;
+
+use crate::error::{SqlState, sql_err};
+use crate::models::{LoadedModel, ModelRegistry};
+
+/// Register every ecomsql function in `ctx`.
+pub fn register_all(ctx: &SessionContext, models: &Arc<ModelRegistry>) {
+    let models = Models(Arc::clone(models));
+    ctx.register_udf(ScalarUDF::from(PredictPurchaseImpl::new(models.clone())));
+    ctx.register_udf(ScalarUDF::from(ExplainPurchaseImpl::new(models.clone())));
+    ctx.register_udaf(AggregateUDF::from(RocAucImpl::new()));
+    ctx.register_udaf(AggregateUDF::from(LogLossImpl::new()));
+    ctx.register_udaf(AggregateUDF::from(BrierScoreImpl::new()));
+    ctx.register_udtf(
+        "model_weights",
+        Arc::new(ModelWeightsFunc::new(models.clone())),
+    );
+    ctx.register_udtf("model_info", Arc::new(ModelInfoFunc::new(models.clone())));
+    ctx.register_udtf("model_versions", Arc::new(ModelVersionsFunc::new(models)));
+}
+
+/// The model registry as a UDF field: UDFs must be comparable and
+/// hashable, and two handles are equal when they share the registry.
+#[derive(Clone)]
+pub struct Models(pub Arc<ModelRegistry>);
+
+impl PartialEq for Models {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Models {}
+
+impl Hash for Models {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        std::ptr::hash(Arc::as_ptr(&self.0), state);
+    }
+}
+
+impl fmt::Debug for Models {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Models({})", self.0.store().dir().display())
+    }
+}
+
+impl Models {
+    pub fn get(&self, name: &str) -> Result<Arc<LoadedModel>> {
+        Ok(self.0.get(name)?)
+    }
+}
+
+/// The model name a function was given: it must be a string constant.
+pub(crate) fn model_name_of(function: &str, value: Option<&ScalarValue>) -> Result<String> {
+    match value {
+        Some(
+            ScalarValue::Utf8(Some(name))
+            | ScalarValue::LargeUtf8(Some(name))
+            | ScalarValue::Utf8View(Some(name)),
+        ) => Ok(name.clone()),
+        _ => Err(sql_err(
+            SqlState::INVALID_PARAMETER_VALUE,
+            format!(
+                "the first argument of {function} must be a model name as a string constant, e.g. {function}('my_model', ...)"
+            ),
+        )),
+    }
+}
+
+/// The single model-name argument of a table function such as
+/// `model_weights('m')`.
+pub(crate) fn table_function_model_name(function: &str, args: &[Expr]) -> Result<String> {
+    match args {
+        [Expr::Literal(value, _)] => model_name_of(function, Some(value)),
+        _ => Err(sql_err(
+            SqlState::UNDEFINED_FUNCTION,
+            format!(
+                "{function} takes one argument, a model name as a string constant: {function}('my_model')"
+            ),
+        )),
+    }
+}
+
+/// A table function's rows as an in-memory table.
+pub(crate) fn memory_table(
+    schema: SchemaRef,
+    columns: Vec<ArrayRef>,
+) -> Result<Arc<dyn TableProvider>> {
+    let batch = RecordBatch::try_new(Arc::clone(&schema), columns)?;
+    Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+}
