@@ -23,7 +23,7 @@ use ndarray::{Array1, Array2, ArrayView2, Axis, s};
 
 use super::metrics::binary_metrics;
 use super::options::ModelOptions;
-use super::training_data::{Column, FeatureKind, LabeledData, as_utf8, is_validation};
+use super::training_data::{Column, FeatureKind, LabeledData, as_utf8, validation_rows};
 use super::{FeatureMeta, ModelFile, ModelMeta};
 use crate::engine::Notices;
 use crate::error::{SqlError, SqlState, sql_err};
@@ -512,11 +512,7 @@ struct Encoding {
 /// Fit on labelled data.
 pub fn train(data: &LabeledData, opts: &LogisticOptions, notices: &Notices) -> Result<Trained> {
     let n = data.rows();
-    let validation: Vec<bool> = data
-        .row_hashes
-        .iter()
-        .map(|&h| is_validation(h, opts.seed, opts.validation_fraction))
-        .collect();
+    let validation = validation_rows(&data.row_hashes, opts.seed, opts.validation_fraction);
     let train_rows: Vec<usize> = (0..n).filter(|&i| !validation[i]).collect();
     let validation_rows: Vec<usize> = (0..n).filter(|&i| validation[i]).collect();
     if train_rows.is_empty() {
@@ -838,8 +834,7 @@ fn newton(
             "iteration {iterations}: mean log loss {:.6}, largest weight change {max_step:.3e}",
             f / total_weight
         ));
-        let separated = opts.l2 == 0.0 && beta.iter().any(|b| b.abs() > 1e4);
-        if separated {
+        if opts.l2 == 0.0 && separated(x, y, &beta) {
             return Err(sql_err(
                 SqlState::INVALID_PARAMETER_VALUE,
                 "the classes are perfectly separable, so the unregularised weights grow without bound; use l2 > 0",
@@ -864,6 +859,16 @@ fn newton(
             });
         }
     }
+}
+
+/// Without L2 the likelihood of perfectly separable classes has no maximum:
+/// the weights grow while every fitted probability goes to its label.
+fn separated(x: ArrayView2<'_, f64>, y: &[f64], beta: &Array1<f64>) -> bool {
+    beta.iter().any(|b| b.abs() > 1e4)
+        || probabilities(x, beta)
+            .iter()
+            .zip(y)
+            .all(|(p, y)| (p - y).abs() < 1e-4)
 }
 
 /// Terms on the original scale, with standard errors from the inverse

@@ -456,9 +456,59 @@ pub fn hash_str(s: &str) -> u64 {
     })
 }
 
-/// Whether a row goes to the validation set: a hash of its values and the
-/// seed, so the split is deterministic whatever order the rows came in.
-pub fn is_validation(row_hash: u64, seed: u64, fraction: f64) -> bool {
-    let unit = (mix(row_hash, seed) >> 11) as f64 / (1_u64 << 53) as f64;
-    unit < fraction
+/// Which rows go to the validation set: a hash of each row's values, its
+/// occurrence number among identical rows, and the seed. Identical rows are
+/// interchangeable, so the split does not depend on the order the query
+/// produced rows in, and a group of identical rows is split like any other
+/// rows (hashing values alone would send the whole group to one side).
+pub fn validation_rows(row_hashes: &[u64], seed: u64, fraction: f64) -> Vec<bool> {
+    let mut occurrences: HashMap<u64, u64> = HashMap::new();
+    row_hashes
+        .iter()
+        .map(|&h| {
+            let k = occurrences.entry(h).or_insert(0);
+            let key = mix(mix(h, *k), seed);
+            *k += 1;
+            ((key >> 11) as f64 / (1_u64 << 53) as f64) < fraction
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_rows_are_split_like_any_others() {
+        // 1,000 copies of one row and 1,000 distinct rows: both ~20% validation.
+        let same = validation_rows(&[7; 1000], 42, 0.2)
+            .iter()
+            .filter(|v| **v)
+            .count();
+        let distinct: Vec<u64> = (0..1000).map(|i| mix(0, i)).collect();
+        let varied = validation_rows(&distinct, 42, 0.2)
+            .iter()
+            .filter(|v| **v)
+            .count();
+        for count in [same, varied] {
+            assert!((150..250).contains(&count), "{count}");
+        }
+        // Order of rows does not change how many of each go to validation.
+        let mut reversed = distinct.clone();
+        reversed.reverse();
+        let a = validation_rows(&distinct, 42, 0.2);
+        let b = validation_rows(&reversed, 42, 0.2);
+        let picked = |v: &[bool], rows: &[u64]| {
+            let mut p: Vec<u64> = rows
+                .iter()
+                .zip(v)
+                .filter(|(_, v)| **v)
+                .map(|(r, _)| *r)
+                .collect();
+            p.sort_unstable();
+            p
+        };
+        assert_eq!(picked(&a, &distinct), picked(&b, &reversed));
+        assert!(validation_rows(&distinct, 42, 0.0).iter().all(|v| !v));
+    }
 }

@@ -5,6 +5,7 @@ mod common;
 
 mod cli;
 mod demo_data;
+mod models;
 mod registration;
 mod server;
 mod slt;
