@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use ecomsql::cli::{OutputFormat, ResultWriter, RunError, Script, ScriptSource, run_scripts};
+use ecomsql::cli::{
+    OutputFormat, ResultWriter, RunError, RunOptions, Script, ScriptSource, run_scripts_with,
+};
 use ecomsql::demo::DemoConfig;
 use ecomsql::{Engine, Server, ServerOptions};
 use log::{error, info, warn};
@@ -60,6 +62,9 @@ enum Command {
         /// Write results to this file instead of standard output.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Print each statement's time to standard error.
+        #[arg(long)]
+        timing: bool,
         /// SQL to run (after the files).
         sql: Option<String>,
     },
@@ -107,8 +112,9 @@ fn main() -> ExitCode {
                 files,
                 format,
                 output,
+                timing,
                 sql,
-            } => run_sql(data, files, format, output, sql).await,
+            } => run_sql(data, files, format, output, sql, RunOptions { timing }).await,
             Command::DemoData {
                 out,
                 users,
@@ -208,6 +214,7 @@ async fn run_sql(
     format: OutputFormat,
     output: Option<PathBuf>,
     sql: Option<String>,
+    options: RunOptions,
 ) -> Result<(), String> {
     let mut scripts = Vec::new();
     for path in files {
@@ -236,7 +243,7 @@ async fn run_sql(
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
     let mut writer = ResultWriter::new(format, sink);
-    match run_scripts(&engine, &scripts, &mut writer).await {
+    match run_scripts_with(&engine, &scripts, &mut writer, options).await {
         Ok(()) => Ok(()),
         // A reader that went away (`| head`) is not an error of the report.
         Err(RunError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

@@ -77,12 +77,30 @@ impl fmt::Display for RunError {
     }
 }
 
+/// How to run scripts.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Print each statement's wall time (execution and writing its result)
+    /// to standard error, like psql's `\timing`.
+    pub timing: bool,
+}
+
 /// Run every statement of every script in order, writing results to
 /// `writer`. Returns the first failure; nothing after it runs.
 pub async fn run_scripts(
     engine: &Engine,
     scripts: &[Script],
     writer: &mut ResultWriter,
+) -> Result<(), RunError> {
+    run_scripts_with(engine, scripts, writer, RunOptions::default()).await
+}
+
+/// [`run_scripts`] with options.
+pub async fn run_scripts_with(
+    engine: &Engine,
+    scripts: &[Script],
+    writer: &mut ResultWriter,
+    options: RunOptions,
 ) -> Result<(), RunError> {
     // Progress of long statements (training) goes to standard error, like
     // psql prints NOTICEs.
@@ -92,7 +110,7 @@ pub async fn run_scripts(
             eprintln!("NOTICE:  {message}");
         }
     });
-    let result = run_all(engine, scripts, writer, &notices).await;
+    let result = run_all(engine, scripts, writer, &notices, options).await;
     drop(notices);
     let _ = printer.await;
     result
@@ -103,6 +121,7 @@ async fn run_all(
     scripts: &[Script],
     writer: &mut ResultWriter,
     notices: &Notices,
+    options: RunOptions,
 ) -> Result<(), RunError> {
     for script in scripts {
         let statements = split_statements(&script.sql).map_err(|error| {
@@ -122,6 +141,7 @@ async fn run_all(
                     error,
                 })
             };
+            let started = std::time::Instant::now();
             let output = engine
                 .execute_with_notices(statement.text, notices)
                 .await
@@ -130,6 +150,9 @@ async fn run_all(
                 Output::Rows(stream) => writer.write_stream(stream).await,
                 Output::Command(tag) => writer.write_command(&tag),
             };
+            if options.timing {
+                eprintln!("Time: {:.3} ms", started.elapsed().as_secs_f64() * 1000.0);
+            }
             match written {
                 Ok(()) => {}
                 Err(WriteError::Query(error)) => return Err(fail(error)),

@@ -13,12 +13,15 @@ use datafusion::arrow::array::{
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use datafusion::error::Result;
+use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
 };
 
 use super::predict_purchase::{checked_logistic, model_and_inputs};
-use super::{Models, model_name_of};
+use super::{Models, Pinned, model_name_of, model_to_pin};
 use crate::error::{SqlState, sql_err};
 
 /// `explain_purchase`
@@ -26,6 +29,8 @@ use crate::error::{SqlState, sql_err};
 pub struct ExplainPurchaseImpl {
     signature: Signature,
     models: Models,
+    /// Set on the copy the planner binds to one query (see `simplify`).
+    pinned: Option<Pinned>,
 }
 
 impl ExplainPurchaseImpl {
@@ -33,6 +38,7 @@ impl ExplainPurchaseImpl {
         Self {
             signature: Signature::variadic_any(Volatility::Stable),
             models,
+            pinned: None,
         }
     }
 }
@@ -80,8 +86,27 @@ impl ScalarUDFImpl for ExplainPurchaseImpl {
         Ok(Arc::new(Field::new(self.name(), list_type(), true)))
     }
 
+    /// Bind the model to this query, as `predict_purchase` does.
+    fn simplify(&self, args: Vec<Expr>, _info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        if self.pinned.is_some() {
+            return Ok(ExprSimplifyResult::Original(args));
+        }
+        let Some(pinned) = model_to_pin(self.name(), &self.models, &args)? else {
+            return Ok(ExprSimplifyResult::Original(args));
+        };
+        let bound = Self {
+            signature: self.signature.clone(),
+            models: self.models.clone(),
+            pinned: Some(pinned),
+        };
+        Ok(ExprSimplifyResult::Simplified(Expr::ScalarFunction(
+            ScalarFunction::new_udf(Arc::new(ScalarUDF::from(bound)), args),
+        )))
+    }
+
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let (model, inputs) = model_and_inputs(self.name(), &self.models, &args)?;
+        let (model, inputs) =
+            model_and_inputs(self.name(), &self.models, self.pinned.as_ref(), &args)?;
         let Some(lr) = model.logistic() else {
             return Err(sql_err(
                 SqlState::INVALID_PARAMETER_VALUE,

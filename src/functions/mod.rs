@@ -85,6 +85,40 @@ impl Models {
     }
 }
 
+/// A model bound to one function call when its query is planned, so every
+/// batch of the query uses the same version (and skips the registry).
+#[derive(Clone, Debug)]
+pub struct Pinned(pub Arc<LoadedModel>);
+
+impl PartialEq for Pinned {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Pinned {}
+
+impl Hash for Pinned {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        std::ptr::hash(Arc::as_ptr(&self.0), state);
+    }
+}
+
+/// The model a call names, if its first argument is a string constant.
+pub(crate) fn model_to_pin(
+    function: &str,
+    models: &Models,
+    args: &[Expr],
+) -> Result<Option<Pinned>> {
+    match args.first() {
+        Some(Expr::Literal(value, _)) => {
+            let name = model_name_of(function, Some(value))?;
+            Ok(Some(Pinned(models.get(&name)?)))
+        }
+        _ => Ok(None),
+    }
+}
+
 /// The model name a function was given: it must be a string constant.
 pub(crate) fn model_name_of(function: &str, value: Option<&ScalarValue>) -> Result<String> {
     match value {

@@ -12,11 +12,14 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, Float64Array};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::error::Result;
+use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
-    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
 };
 
-use super::{Models, model_name_of};
+use super::{Models, Pinned, model_name_of, model_to_pin};
 use crate::error::{SqlState, sql_err};
 use crate::models::LoadedModel;
 use crate::models::logistic_regression::LogisticModel;
@@ -27,6 +30,8 @@ use crate::models::training_data::FeatureKind;
 pub struct PredictPurchaseImpl {
     signature: Signature,
     models: Models,
+    /// Set on the copy the planner binds to one query (see `simplify`).
+    pinned: Option<Pinned>,
 }
 
 impl PredictPurchaseImpl {
@@ -34,6 +39,7 @@ impl PredictPurchaseImpl {
         Self {
             signature: Signature::variadic_any(Volatility::Stable),
             models,
+            pinned: None,
         }
     }
 }
@@ -99,17 +105,22 @@ fn check_arguments(
     Ok(())
 }
 
-/// The model and the feature arrays of one invocation.
+/// The model and the feature arrays of one invocation: the model pinned
+/// at planning, or the registry's current version.
 pub(crate) fn model_and_inputs(
     function: &str,
     models: &Models,
+    pinned: Option<&Pinned>,
     args: &ScalarFunctionArgs,
 ) -> Result<(Arc<LoadedModel>, Vec<ArrayRef>)> {
     let name = match args.args.first() {
         Some(ColumnarValue::Scalar(value)) => model_name_of(function, Some(value))?,
         _ => model_name_of(function, None)?,
     };
-    let model = models.get(&name)?;
+    let model = match pinned {
+        Some(p) if p.0.meta.name == name => Arc::clone(&p.0),
+        _ => models.get(&name)?,
+    };
     let types: Vec<&DataType> = args.arg_fields[1..].iter().map(|f| f.data_type()).collect();
     checked_logistic(function, &model, &name, &types)?;
     let inputs = args.args[1..]
@@ -148,8 +159,28 @@ impl ScalarUDFImpl for PredictPurchaseImpl {
         Ok(Arc::new(Field::new(self.name(), DataType::Float64, true)))
     }
 
+    /// Bind the model to this query: the planned call carries the loaded
+    /// model, so a query never mixes versions while the model is replaced.
+    fn simplify(&self, args: Vec<Expr>, _info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        if self.pinned.is_some() {
+            return Ok(ExprSimplifyResult::Original(args));
+        }
+        let Some(pinned) = model_to_pin(self.name(), &self.models, &args)? else {
+            return Ok(ExprSimplifyResult::Original(args));
+        };
+        let bound = Self {
+            signature: self.signature.clone(),
+            models: self.models.clone(),
+            pinned: Some(pinned),
+        };
+        Ok(ExprSimplifyResult::Simplified(Expr::ScalarFunction(
+            ScalarFunction::new_udf(Arc::new(ScalarUDF::from(bound)), args),
+        )))
+    }
+
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let (model, inputs) = model_and_inputs(self.name(), &self.models, &args)?;
+        let (model, inputs) =
+            model_and_inputs(self.name(), &self.models, self.pinned.as_ref(), &args)?;
         let Some(lr) = model.logistic() else {
             return Err(sql_err(
                 SqlState::INVALID_PARAMETER_VALUE,

@@ -7,8 +7,14 @@ use ecomsql::cli::{OutputFormat, ResultWriter, Script, ScriptSource, run_scripts
 
 use crate::common::{demo_data_dir, engine};
 
-/// Run a file from `sql/` and return its CSV output, parsed.
+/// Run a file from `sql/` and return its CSV output, parsed (all result
+/// sets together).
 async fn run(file: &str) -> Vec<Vec<String>> {
+    run_sets(file).await.concat()
+}
+
+/// Run a file from `sql/`; one parsed CSV table per result set.
+async fn run_sets(file: &str) -> Vec<Vec<Vec<String>>> {
     let models = tempfile::tempdir().expect("dir");
     let engine = engine(&demo_data_dir(), models.path()).await;
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -29,7 +35,10 @@ async fn run(file: &str) -> Vec<Vec<String>> {
     .await
     .unwrap_or_else(|e| panic!("{file}: {e}"));
     let text = std::fs::read_to_string(out.path()).expect("output");
-    text.lines().map(split_csv).collect()
+    text.split("\n\n")
+        .filter(|set| !set.trim().is_empty())
+        .map(|set| set.lines().map(split_csv).collect())
+        .collect()
 }
 
 /// Enough CSV for these outputs (quoted fields may hold commas).
@@ -119,4 +128,37 @@ async fn customer_segments_revenue_adds_up_to_all_orders() {
             .expect("fmt");
     let expected: f64 = formatter.value(0).to_string().parse().expect("number");
     assert!((total - expected).abs() < 0.01, "{total} vs {expected}");
+}
+
+#[tokio::test]
+async fn purchase_propensity_walk_through() {
+    let sets = run_sets("purchase_propensity.sql").await;
+    assert_eq!(sets.len(), 7, "one result per statement");
+    let created = &sets[0];
+    assert_eq!(created[1][0], "purchase_propensity");
+    let auc: f64 = created[1][column(created, "validation_value")]
+        .parse()
+        .expect("auc");
+    assert!(auc > 0.65 && auc < 0.9, "validation AUC {auc}");
+
+    // Calibration: predicted and actual purchase rates agree per decile.
+    let deciles = &sets[3];
+    assert_eq!(deciles.len() - 1, 10);
+    let (p, a) = (column(deciles, "predicted"), column(deciles, "actual"));
+    for row in &deciles[1..] {
+        let predicted: f64 = row[p].parse().expect("predicted");
+        let actual: f64 = row[a].parse().expect("actual");
+        assert!((predicted - actual).abs() < 0.06, "decile {row:?}");
+    }
+    // The top users are the likeliest buyers.
+    let top = &sets[4];
+    assert_eq!(top.len() - 1, 20);
+    let propensity = column(top, "propensity");
+    assert!(
+        top[1..]
+            .iter()
+            .all(|r| r[propensity].parse::<f64>().expect("p") > 0.9)
+    );
+    // Contributions cover the intercept and the five features.
+    assert_eq!(sets[5].len() - 1, 6);
 }
