@@ -9,6 +9,8 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
 use futures::StreamExt;
 
 use crate::error::{SqlError, SqlState, classify};
@@ -140,7 +142,13 @@ impl ResultWriter {
                     .with_hint("write other result sets with --format csv or json, or split the report")));
                 }
                 let sink = std::mem::replace(&mut self.sink, Box::new(std::io::sink()));
-                let mut writer = ArrowWriter::try_new(sink, schema, None)?;
+                // Row groups of 128k rows let readers (DataFusion, DuckDB,
+                // Spark) scan the file on several cores.
+                let props = WriterProperties::builder()
+                    .set_compression(Compression::SNAPPY)
+                    .set_max_row_group_row_count(Some(128 * 1024))
+                    .build();
+                let mut writer = ArrowWriter::try_new(sink, schema, Some(props))?;
                 while let Some(batch) = stream.next().await {
                     writer.write(&batch.map_err(|e| classify(&e))?)?;
                 }

@@ -511,6 +511,7 @@ struct Encoding {
 
 /// Fit on labelled data.
 pub fn train(data: &LabeledData, opts: &LogisticOptions, notices: &Notices) -> Result<Trained> {
+    let mut phase = Phases::start();
     let n = data.rows();
     let validation = validation_rows(&data.row_hashes, opts.seed, opts.validation_fraction);
     let train_rows: Vec<usize> = (0..n).filter(|&i| !validation[i]).collect();
@@ -541,6 +542,7 @@ pub fn train(data: &LabeledData, opts: &LogisticOptions, notices: &Notices) -> R
         ));
     }
 
+    phase.done("split");
     let encodings = fit_encodings(data, &train_rows, opts, notices);
     let width = 1 + encodings.iter().map(|e| e.columns.len()).sum::<usize>();
     let x_train = design(data, &encodings, &train_rows, width);
@@ -561,7 +563,9 @@ pub fn train(data: &LabeledData, opts: &LogisticOptions, notices: &Notices) -> R
         vec![1.0; train_rows.len()]
     };
 
+    phase.done("design matrix");
     let fit = newton(x_train.view(), &y_train, &sample_weights, opts, notices)?;
+    phase.done("newton");
     let terms = build_terms(&encodings, &fit, data);
     let features = data
         .features
@@ -598,12 +602,30 @@ pub fn train(data: &LabeledData, opts: &LogisticOptions, notices: &Notices) -> R
             metrics.push((format!("validation_{name}"), value));
         }
     }
+    phase.done("metrics");
     Ok(Trained {
         model,
         metrics,
         training_rows: train_rows.len() as u64,
         validation_rows: validation_rows.len() as u64,
     })
+}
+
+/// Debug-level timing of training phases (`RUST_LOG=ecomsql=debug`).
+struct Phases(std::time::Instant);
+
+impl Phases {
+    fn start() -> Self {
+        Self(std::time::Instant::now())
+    }
+
+    fn done(&mut self, phase: &str) {
+        log::debug!(
+            "training: {phase} took {:.1} ms",
+            self.0.elapsed().as_secs_f64() * 1e3
+        );
+        self.0 = std::time::Instant::now();
+    }
 }
 
 fn fit_encodings(
@@ -687,29 +709,43 @@ fn fit_encodings(
 /// (standardised) columns.
 fn design(data: &LabeledData, encodings: &[Encoding], rows: &[usize], width: usize) -> Array2<f64> {
     let mut x = Array2::<f64>::zeros((rows.len(), width));
-    x.column_mut(0).fill(1.0);
-    let mut offset = 1;
-    for (column, encoding) in data.columns.iter().zip(encodings) {
-        match column {
-            Column::Numbers(values) => {
-                let (_, mean, scale) = &encoding.columns[0];
-                let mut target = x.column_mut(offset);
-                for (cell, &i) in target.iter_mut().zip(rows) {
-                    *cell = (values[i] - mean) / scale;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = rows.len().div_ceil(threads).max(CHUNK_ROWS);
+    std::thread::scope(|scope| {
+        for (part, part_rows) in x.axis_chunks_iter_mut(Axis(0), per).zip(rows.chunks(per)) {
+            scope.spawn(move || fill_design(data, encodings, part_rows, part));
+        }
+    });
+    x
+}
+
+/// Row by row, so writes are contiguous in the row-major matrix.
+fn fill_design(
+    data: &LabeledData,
+    encodings: &[Encoding],
+    rows: &[usize],
+    mut x: ndarray::ArrayViewMut2<'_, f64>,
+) {
+    for (mut out, &i) in x.rows_mut().into_iter().zip(rows) {
+        out[0] = 1.0;
+        let mut offset = 1;
+        for (column, encoding) in data.columns.iter().zip(encodings) {
+            match column {
+                Column::Numbers(values) => {
+                    let (_, mean, scale) = &encoding.columns[0];
+                    out[offset] = (values[i] - mean) / scale;
                 }
-            }
-            Column::Categories { codes, .. } => {
-                for (r, &i) in rows.iter().enumerate() {
-                    let code = codes[i] as usize;
-                    if let Some(c) = encoding.code_columns[code].or(encoding.other_column) {
-                        x[[r, c]] = 1.0;
+                Column::Categories { codes, .. } => {
+                    if let Some(c) =
+                        encoding.code_columns[codes[i] as usize].or(encoding.other_column)
+                    {
+                        out[c] = 1.0;
                     }
                 }
             }
+            offset += encoding.columns.len();
         }
-        offset += encoding.columns.len();
     }
-    x
 }
 
 struct Fit {
@@ -741,18 +777,50 @@ fn probabilities(x: ArrayView2<'_, f64>, beta: &Array1<f64>) -> Vec<f64> {
     x.dot(beta).iter().map(|&z| sigmoid(z)).collect()
 }
 
+/// Split the rows into one range per core, run `work` on each in parallel
+/// and combine the results with `add`.
+fn parallel_rows<T: Send>(
+    rows: usize,
+    work: impl Fn(std::ops::Range<usize>) -> T + Sync,
+    add: impl Fn(T, T) -> T,
+) -> T {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(rows / CHUNK_ROWS + 1);
+    if threads <= 1 {
+        return work(0..rows);
+    }
+    let per = rows.div_ceil(threads);
+    let work = &work;
+    let parts: Vec<T> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| scope.spawn(move || work(t * per..((t + 1) * per).min(rows))))
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    let mut parts = parts.into_iter();
+    let first = parts.next().unwrap_or_else(|| work(0..0));
+    parts.fold(first, add)
+}
+
 fn objective(x: ArrayView2<'_, f64>, y: &[f64], w: &[f64], beta: &Array1<f64>, l2: f64) -> f64 {
-    let eta = x.dot(beta);
-    let loss: f64 = eta
-        .iter()
-        .zip(y)
-        .zip(w)
-        .map(|((&z, &y), &w)| w * (softplus(z) - y * z))
-        .sum();
+    let loss = parallel_rows(
+        x.nrows(),
+        |range| {
+            let eta = x.slice(s![range.clone(), ..]).dot(beta);
+            eta.iter()
+                .zip(&y[range.clone()])
+                .zip(&w[range])
+                .map(|((&z, &y), &w)| w * (softplus(z) - y * z))
+                .sum::<f64>()
+        },
+        |a, b| a + b,
+    );
     loss + 0.5 * l2 * beta.slice(s![1..]).iter().map(|b| b * b).sum::<f64>()
 }
 
-/// Gradient and Hessian of the objective at `beta`, in row chunks.
+/// Gradient and Hessian of the objective at `beta`, in row chunks on every
+/// core.
 fn gradient_hessian(
     x: ArrayView2<'_, f64>,
     y: &[f64],
@@ -761,22 +829,30 @@ fn gradient_hessian(
     l2: f64,
 ) -> (Array1<f64>, Array2<f64>) {
     let p = x.ncols();
-    let mut gradient = Array1::<f64>::zeros(p);
-    let mut hessian = Array2::<f64>::zeros((p, p));
-    for (chunk_index, chunk) in x.axis_chunks_iter(Axis(0), CHUNK_ROWS).enumerate() {
-        let start = chunk_index * CHUNK_ROWS;
-        let eta = chunk.dot(beta);
-        let mut residual = Array1::<f64>::zeros(chunk.nrows());
-        let mut scaled = chunk.to_owned();
-        for (r, mut row) in scaled.rows_mut().into_iter().enumerate() {
-            let mu = sigmoid(eta[r]);
-            let (yi, wi) = (y[start + r], w[start + r]);
-            residual[r] = wi * (mu - yi);
-            row *= (wi * mu * (1.0 - mu)).sqrt();
-        }
-        gradient += &chunk.t().dot(&residual);
-        ndarray::linalg::general_mat_mul(1.0, &scaled.t(), &scaled, 1.0, &mut hessian);
-    }
+    let (mut gradient, mut hessian) = parallel_rows(
+        x.nrows(),
+        |range| {
+            let mut gradient = Array1::<f64>::zeros(p);
+            let mut hessian = Array2::<f64>::zeros((p, p));
+            let part = x.slice(s![range.clone(), ..]);
+            for (chunk_index, chunk) in part.axis_chunks_iter(Axis(0), CHUNK_ROWS).enumerate() {
+                let start = range.start + chunk_index * CHUNK_ROWS;
+                let eta = chunk.dot(beta);
+                let mut residual = Array1::<f64>::zeros(chunk.nrows());
+                let mut scaled = chunk.to_owned();
+                for (r, mut row) in scaled.rows_mut().into_iter().enumerate() {
+                    let mu = sigmoid(eta[r]);
+                    let (yi, wi) = (y[start + r], w[start + r]);
+                    residual[r] = wi * (mu - yi);
+                    row *= (wi * mu * (1.0 - mu)).sqrt();
+                }
+                gradient += &chunk.t().dot(&residual);
+                ndarray::linalg::general_mat_mul(1.0, &scaled.t(), &scaled, 1.0, &mut hessian);
+            }
+            (gradient, hessian)
+        },
+        |(g1, h1), (g2, h2)| (g1 + g2, h1 + h2),
+    );
     for j in 1..p {
         gradient[j] += l2 * beta[j];
         hessian[[j, j]] += l2;

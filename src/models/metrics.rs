@@ -14,18 +14,19 @@ pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
     if positives == 0 || negatives == 0 {
         return None;
     }
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_unstable_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    // Sorting the pairs themselves keeps the sort cache-friendly.
+    let mut pairs: Vec<(f64, bool)> = scores.iter().copied().zip(labels.iter().copied()).collect();
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     // Sum of the (average, 1-based) ranks of the positives.
     let mut rank_sum = 0.0;
     let mut i = 0;
-    while i < order.len() {
+    while i < pairs.len() {
         let mut j = i;
-        while j + 1 < order.len() && scores[order[j + 1]] == scores[order[i]] {
+        while j + 1 < pairs.len() && pairs[j + 1].0 == pairs[i].0 {
             j += 1;
         }
         let average_rank = (i + j) as f64 / 2.0 + 1.0;
-        rank_sum += average_rank * order[i..=j].iter().filter(|&&k| labels[k]).count() as f64;
+        rank_sum += average_rank * pairs[i..=j].iter().filter(|p| p.1).count() as f64;
         i = j + 1;
     }
     let p = positives as f64;

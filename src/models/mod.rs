@@ -144,6 +144,7 @@ async fn train_logistic(
         ));
     }
     let parsed = lr::LogisticOptions::parse(&opts)?;
+    let collecting = Instant::now();
     let data = training_data::collect(
         engine,
         &format!("CREATE MODEL {name}"),
@@ -152,6 +153,11 @@ async fn train_logistic(
         parsed.positive_class.as_deref(),
     )
     .await?;
+    log::debug!(
+        "training: collecting {} rows took {:.1} ms",
+        data.rows(),
+        collecting.elapsed().as_secs_f64() * 1e3
+    );
     notices.send(format!(
         "training on {} rows with {} features{}",
         data.rows(),

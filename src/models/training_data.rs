@@ -15,6 +15,7 @@
 //! - the label may be boolean, 0/1 numbers, or two distinct strings.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
@@ -244,9 +245,14 @@ pub async fn collect(
             match &mut columns[f] {
                 Column::Numbers(values) => {
                     let numbers = cast(array, &DataType::Float64)?;
-                    let numbers = numbers.as_primitive::<Float64Type>();
-                    for (h, &r) in hashes.iter_mut().zip(&keep) {
-                        let x = numbers.value(r);
+                    let numbers = numbers.as_primitive::<Float64Type>().values();
+                    let start = values.len();
+                    if keep.len() == batch.num_rows() {
+                        values.extend_from_slice(numbers);
+                    } else {
+                        values.extend(keep.iter().map(|&r| numbers[r]));
+                    }
+                    for (h, &x) in hashes.iter_mut().zip(&values[start..]) {
                         if !x.is_finite() {
                             return Err(sql_err(
                                 SqlState::INVALID_PARAMETER_VALUE,
@@ -256,7 +262,6 @@ pub async fn collect(
                                 ),
                             ));
                         }
-                        values.push(x);
                         *h = mix(*h, x.to_bits());
                     }
                 }
@@ -462,7 +467,12 @@ pub fn hash_str(s: &str) -> u64 {
 /// produced rows in, and a group of identical rows is split like any other
 /// rows (hashing values alone would send the whole group to one side).
 pub fn validation_rows(row_hashes: &[u64], seed: u64, fraction: f64) -> Vec<bool> {
-    let mut occurrences: HashMap<u64, u64> = HashMap::new();
+    if fraction <= 0.0 {
+        return vec![false; row_hashes.len()];
+    }
+    // The keys are hashes already: hashing them again only costs time.
+    let mut occurrences: HashMap<u64, u64, BuildHasherDefault<PassThrough>> =
+        HashMap::with_capacity_and_hasher(row_hashes.len(), BuildHasherDefault::default());
     row_hashes
         .iter()
         .map(|&h| {
@@ -472,6 +482,26 @@ pub fn validation_rows(row_hashes: &[u64], seed: u64, fraction: f64) -> Vec<bool
             ((key >> 11) as f64 / (1_u64 << 53) as f64) < fraction
         })
         .collect()
+}
+
+/// A `Hasher` for keys that are already well-mixed 64-bit hashes.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
 }
 
 #[cfg(test)]
