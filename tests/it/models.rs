@@ -557,3 +557,90 @@ fn cli_prints_training_progress_as_notices() {
     assert!(models.path().join("cli/v000001/weights.arrow").is_file());
     assert!(models.path().join("cli/CURRENT").is_file());
 }
+
+/// Another process (here: a second engine with its own model cache, as
+/// `ecomsql sql` would be) replaces and rolls back the model; the server
+/// sees each change on its next query.
+#[tokio::test]
+async fn changes_by_another_process_are_seen_on_next_use() {
+    let models = tempfile::tempdir().expect("dir");
+    let server = TestServer::start(engine(&demo_data_dir(), models.path()).await).await;
+    let client = server.connect().await;
+    let other = engine(&demo_data_dir(), models.path()).await;
+    let create = |w: f64| {
+        format!(
+            "CREATE OR REPLACE MODEL shared OPTIONS (model_type = 'logistic_regression', coefficients = '{w}')"
+        )
+    };
+    let predict = || client.query_one("SELECT predict_purchase('shared', 1.0)", &[]);
+
+    run(&other, &create(0.0)).await;
+    assert_eq!(predict().await.expect("v1").get::<_, f64>(0), 0.5);
+    run(&other, &create(2.0)).await;
+    let p: f64 = predict().await.expect("v2").get(0);
+    assert!((p - 1.0 / (1.0 + (-2.0f64).exp())).abs() < 1e-12, "{p}");
+    run(&other, "ALTER MODEL shared SET VERSION 1").await;
+    assert_eq!(predict().await.expect("rolled back").get::<_, f64>(0), 0.5);
+    run(&other, "DROP MODEL shared").await;
+    let err = predict().await.expect_err("dropped");
+    assert_eq!(err.code(), Some(&SqlState::UNDEFINED_OBJECT));
+}
+
+/// Training progress reaches a driver as NOTICE messages while CREATE MODEL runs.
+#[tokio::test]
+async fn training_progress_arrives_as_notices() {
+    use futures::StreamExt as _;
+    let models = tempfile::tempdir().expect("dir");
+    let server = TestServer::start(engine(&demo_data_dir(), models.path()).await).await;
+    let (client, mut connection) = tokio_postgres::connect(
+        &format!("host=127.0.0.1 port={} user=analyst", server.port),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .expect("connects");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+    tokio::spawn(async move {
+        while let Some(Ok(message)) = messages.next().await {
+            if let tokio_postgres::AsyncMessage::Notice(notice) = message {
+                let _ = tx.send((
+                    notice.code().code().to_string(),
+                    notice.message().to_string(),
+                ));
+            }
+        }
+    });
+    client
+        .simple_query(
+            "CREATE MODEL noisy OPTIONS (model_type = 'logistic_regression', label = 'purchased_next_7d') \
+             AS SELECT views_30d, purchased_next_7d FROM user_features",
+        )
+        .await
+        .expect("trains");
+    let mut notices = Vec::new();
+    while let Ok(notice) = rx.try_recv() {
+        notices.push(notice);
+    }
+    assert!(
+        notices.iter().all(|(code, _)| code == "00000"),
+        "{notices:?}"
+    );
+    assert!(
+        notices
+            .iter()
+            .any(|(_, m)| m.starts_with("training on 5000 rows")),
+        "{notices:?}"
+    );
+    assert!(
+        notices
+            .iter()
+            .any(|(_, m)| m.starts_with("iteration 1: mean log loss")),
+        "{notices:?}"
+    );
+    assert!(
+        notices
+            .iter()
+            .any(|(_, m)| m == "stored model \"noisy\" version 1"),
+        "{notices:?}"
+    );
+}
