@@ -128,6 +128,7 @@ fn main() -> ExitCode {
                     days,
                     seed,
                     progress: std::io::stderr().is_terminal(),
+                    ..DemoConfig::default()
                 };
                 ecomsql::demo::generate(&config, &out)
                     .map(|summary| eprintln!("{summary}"))

@@ -35,8 +35,6 @@ use writer::{TableWriter, finish_batch};
 
 /// The first day of the simulated period.
 pub const START_DATE: (i32, u32, u32) = (2025, 1, 1);
-/// Users simulated per record batch.
-const USERS_PER_CHUNK: u64 = 20_000;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -47,6 +45,9 @@ pub struct DemoConfig {
     pub seed: u64,
     /// Show a progress bar (on a terminal).
     pub progress: bool,
+    /// Users simulated per record batch (and per unit of parallel work);
+    /// the output does not depend on it.
+    pub chunk_users: u64,
 }
 
 impl Default for DemoConfig {
@@ -57,6 +58,7 @@ impl Default for DemoConfig {
             days: 365,
             seed: 42,
             progress: false,
+            chunk_users: 20_000,
         }
     }
 }
@@ -158,7 +160,7 @@ pub struct ReviewTruth {
 
 /// Generate every table into `out` (created if missing).
 pub fn generate(config: &DemoConfig, out: &Path) -> Result<DemoSummary, DemoError> {
-    if config.users == 0 || config.items == 0 || config.days < 31 {
+    if config.users == 0 || config.items == 0 || config.days < 31 || config.chunk_users == 0 {
         return Err(DemoError::InvalidConfig(
             "users and items must be positive and days at least 31 (the features look back 30 days)".into(),
         ));
@@ -198,22 +200,59 @@ pub fn generate(config: &DemoConfig, out: &Path) -> Result<DemoSummary, DemoErro
 
     let progress = progress_bar(config);
     let mut counters = Counters::default();
-    let mut next_user = 1_u64;
-    while next_user <= config.users {
-        let last = (next_user + USERS_PER_CHUNK - 1).min(config.users);
-        let mut chunk = Chunk::new()?;
-        for user_id in next_user..=last {
-            simulate_user(&world, user_id as i64, &mut counters, &mut chunk);
+    let chunks = config.users.div_ceil(config.chunk_users);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let next_chunk = std::sync::atomic::AtomicU64::new(0);
+    let (sender, receiver) = std::sync::mpsc::channel::<Result<SimulatedChunk, ArrowError>>();
+    // Workers simulate chunks of users in parallel (each user has its own
+    // RNG stream); this thread writes them in order, numbering sessions,
+    // orders and reviews consecutively across chunks.
+    std::thread::scope(|scope| -> Result<(), DemoError> {
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let (world, next_chunk) = (&world, &next_chunk);
+            scope.spawn(move || {
+                loop {
+                    let index = next_chunk.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if index >= chunks {
+                        break;
+                    }
+                    let simulated = simulate_chunk(world, index, config);
+                    if sender.send(simulated).is_err() {
+                        break;
+                    }
+                }
+            });
         }
-        let batches = chunk.finish()?;
-        users_w.write(&batches.users)?;
-        events_w.write(&batches.events)?;
-        orders_w.write(&batches.orders)?;
-        reviews_w.write(&batches.reviews)?;
-        features_w.write(&batches.features)?;
-        progress.inc(last - next_user + 1);
-        next_user = last + 1;
-    }
+        drop(sender);
+        let mut pending = BTreeMap::new();
+        let mut next_to_write = 0;
+        for simulated in receiver {
+            let simulated = simulated?;
+            pending.insert(simulated.index, simulated);
+            while let Some(chunk) = pending.remove(&next_to_write) {
+                let b = chunk.batches;
+                users_w.write(&b.users)?;
+                events_w.write(&offset_ids(&b.events, "session_id", counters.session)?)?;
+                orders_w.write(&offset_ids(&b.orders, "order_id", counters.order)?)?;
+                reviews_w.write(&offset_ids(&b.reviews, "review_id", counters.review)?)?;
+                features_w.write(&b.features)?;
+                counters.session += chunk.counters.session;
+                counters.order += chunk.counters.order;
+                counters.review += chunk.counters.review;
+                counters.positives += chunk.counters.positives;
+                progress.inc(chunk.users);
+                next_to_write += 1;
+            }
+        }
+        if next_to_write == chunks {
+            Ok(())
+        } else {
+            Err(DemoError::Io(format!(
+                "only {next_to_write} of {chunks} user chunks were simulated"
+            )))
+        }
+    })?;
     progress.finish_and_clear();
     summary.rows.insert("users", users_w.finish()?);
     summary.rows.insert("events", events_w.finish()?);
@@ -226,6 +265,49 @@ pub fn generate(config: &DemoConfig, out: &Path) -> Result<DemoSummary, DemoErro
     write_json_atomically(&out.join("ground_truth.json"), &truth)?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
+}
+
+/// One chunk of users, simulated with ids counted from 0 within the chunk.
+struct SimulatedChunk {
+    index: u64,
+    users: u64,
+    batches: behaviour::ChunkBatches,
+    counters: Counters,
+}
+
+fn simulate_chunk(
+    world: &World<'_>,
+    index: u64,
+    config: &DemoConfig,
+) -> Result<SimulatedChunk, ArrowError> {
+    let first = index * config.chunk_users + 1;
+    let last = (first + config.chunk_users - 1).min(config.users);
+    let mut counters = Counters::default();
+    let mut chunk = Chunk::new()?;
+    for user_id in first..=last {
+        simulate_user(world, user_id as i64, &mut counters, &mut chunk);
+    }
+    Ok(SimulatedChunk {
+        index,
+        users: last - first + 1,
+        batches: chunk.finish()?,
+        counters,
+    })
+}
+
+/// Add `offset` to an id column (ids are numbered per chunk while simulating).
+fn offset_ids(batch: &RecordBatch, column: &str, offset: i64) -> Result<RecordBatch, ArrowError> {
+    if offset == 0 {
+        return Ok(batch.clone());
+    }
+    let index = batch.schema().index_of(column)?;
+    let ids = datafusion::arrow::compute::kernels::numeric::add(
+        batch.column(index),
+        &datafusion::arrow::array::Int64Array::new_scalar(offset),
+    )?;
+    let mut columns = batch.columns().to_vec();
+    columns[index] = ids;
+    RecordBatch::try_new(batch.schema(), columns)
 }
 
 fn ground_truth(

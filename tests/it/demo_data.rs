@@ -25,7 +25,7 @@ fn small() -> DemoConfig {
         items: 120,
         days: 60,
         seed: 7,
-        progress: false,
+        ..DemoConfig::default()
     }
 }
 
@@ -74,6 +74,33 @@ fn same_seed_same_bytes_other_seed_other_data() {
         &a.path().join("ground_truth.json"),
         &b.path().join("ground_truth.json")
     ));
+}
+
+/// Users are simulated in parallel chunks; ids (sessions, orders, reviews)
+/// must come out the same however the users are chunked.
+#[test]
+fn output_does_not_depend_on_chunking() {
+    let one = tempfile::tempdir().expect("dir");
+    let many = tempfile::tempdir().expect("dir");
+    generate(&small(), one.path()).expect("generates");
+    generate(
+        &DemoConfig {
+            chunk_users: 37,
+            ..small()
+        },
+        many.path(),
+    )
+    .expect("generates");
+    for table in TABLES {
+        let file = format!("{table}.parquet");
+        let a = crate::common::read_parquet(&one.path().join(&file));
+        let b = crate::common::read_parquet(&many.path().join(&file));
+        let concat = |batches: &[datafusion::arrow::array::RecordBatch]| {
+            datafusion::arrow::compute::concat_batches(&batches[0].schema(), batches)
+                .expect("concat")
+        };
+        assert_eq!(concat(&a), concat(&b), "{table}");
+    }
 }
 
 #[test]
