@@ -13,15 +13,14 @@ use datafusion::arrow::array::{
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use datafusion::error::Result;
-use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
 };
 
-use super::predict_purchase::{checked_logistic, model_and_inputs};
-use super::{Models, Pinned, model_name_of, model_to_pin};
+use super::predict_purchase::{check_planned_call, model_and_inputs};
+use super::{Models, Pinned, pin_call};
 use crate::error::{SqlState, sql_err};
 
 /// `explain_purchase`
@@ -71,37 +70,25 @@ impl ScalarUDFImpl for ExplainPurchaseImpl {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let name = model_name_of(
-            self.name(),
-            args.scalar_arguments.first().copied().flatten(),
-        )?;
-        let model = self.models.get(&name)?;
-        let types: Vec<&DataType> = args
-            .arg_fields
-            .iter()
-            .skip(1)
-            .map(|f| f.data_type())
-            .collect();
-        checked_logistic(self.name(), &model, &name, &types)?;
+        check_planned_call(self.name(), &self.models, &args)?;
         Ok(Arc::new(Field::new(self.name(), list_type(), true)))
     }
 
     /// Bind the model to this query, as `predict_purchase` does.
     fn simplify(&self, args: Vec<Expr>, _info: &SimplifyContext) -> Result<ExprSimplifyResult> {
-        if self.pinned.is_some() {
-            return Ok(ExprSimplifyResult::Original(args));
-        }
-        let Some(pinned) = model_to_pin(self.name(), &self.models, &args)? else {
-            return Ok(ExprSimplifyResult::Original(args));
-        };
-        let bound = Self {
-            signature: self.signature.clone(),
-            models: self.models.clone(),
-            pinned: Some(pinned),
-        };
-        Ok(ExprSimplifyResult::Simplified(Expr::ScalarFunction(
-            ScalarFunction::new_udf(Arc::new(ScalarUDF::from(bound)), args),
-        )))
+        pin_call(
+            self.name(),
+            &self.models,
+            self.pinned.as_ref(),
+            args,
+            |model| {
+                ScalarUDF::from(Self {
+                    signature: self.signature.clone(),
+                    models: self.models.clone(),
+                    pinned: Some(model),
+                })
+            },
+        )
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {

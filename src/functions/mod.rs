@@ -23,6 +23,8 @@ use datafusion::catalog::TableProvider;
 use datafusion::common::ScalarValue;
 use datafusion::datasource::MemTable;
 use datafusion::error::Result;
+use datafusion::logical_expr::expr::ScalarFunction;
+use datafusion::logical_expr::simplify::ExprSimplifyResult;
 use datafusion::logical_expr::{AggregateUDF, Expr, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
@@ -116,6 +118,26 @@ pub(crate) fn model_to_pin(
             Ok(Some(Pinned(models.get(&name)?)))
         }
         _ => Ok(None),
+    }
+}
+
+/// `simplify` of a model function: once per query plan, rebind the call to
+/// a copy of the function (made by `bind`) that holds the loaded model.
+pub(crate) fn pin_call(
+    function: &str,
+    models: &Models,
+    pinned: Option<&Pinned>,
+    args: Vec<Expr>,
+    bind: impl FnOnce(Pinned) -> ScalarUDF,
+) -> Result<ExprSimplifyResult> {
+    if pinned.is_some() {
+        return Ok(ExprSimplifyResult::Original(args));
+    }
+    match model_to_pin(function, models, &args)? {
+        Some(model) => Ok(ExprSimplifyResult::Simplified(Expr::ScalarFunction(
+            ScalarFunction::new_udf(Arc::new(bind(model)), args),
+        ))),
+        None => Ok(ExprSimplifyResult::Original(args)),
     }
 }
 

@@ -12,14 +12,13 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, Float64Array};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::error::Result;
-use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
     ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     Volatility,
 };
 
-use super::{Models, Pinned, model_name_of, model_to_pin};
+use super::{Models, Pinned, model_name_of, pin_call};
 use crate::error::{SqlState, sql_err};
 use crate::models::LoadedModel;
 use crate::models::logistic_regression::LogisticModel;
@@ -105,6 +104,24 @@ fn check_arguments(
     Ok(())
 }
 
+/// Planning-time checks of a call: a constant model name naming a
+/// logistic_regression model, with matching argument count and types.
+pub(crate) fn check_planned_call(
+    function: &str,
+    models: &Models,
+    args: &ReturnFieldArgs,
+) -> Result<()> {
+    let name = model_name_of(function, args.scalar_arguments.first().copied().flatten())?;
+    let model = models.get(&name)?;
+    let types: Vec<&DataType> = args
+        .arg_fields
+        .iter()
+        .skip(1)
+        .map(|f| f.data_type())
+        .collect();
+    checked_logistic(function, &model, &name, &types)
+}
+
 /// The model and the feature arrays of one invocation: the model pinned
 /// at planning, or the registry's current version.
 pub(crate) fn model_and_inputs(
@@ -144,38 +161,26 @@ impl ScalarUDFImpl for PredictPurchaseImpl {
     }
 
     fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let name = model_name_of(
-            self.name(),
-            args.scalar_arguments.first().copied().flatten(),
-        )?;
-        let model = self.models.get(&name)?;
-        let types: Vec<&DataType> = args
-            .arg_fields
-            .iter()
-            .skip(1)
-            .map(|f| f.data_type())
-            .collect();
-        checked_logistic(self.name(), &model, &name, &types)?;
+        check_planned_call(self.name(), &self.models, &args)?;
         Ok(Arc::new(Field::new(self.name(), DataType::Float64, true)))
     }
 
     /// Bind the model to this query: the planned call carries the loaded
     /// model, so a query never mixes versions while the model is replaced.
     fn simplify(&self, args: Vec<Expr>, _info: &SimplifyContext) -> Result<ExprSimplifyResult> {
-        if self.pinned.is_some() {
-            return Ok(ExprSimplifyResult::Original(args));
-        }
-        let Some(pinned) = model_to_pin(self.name(), &self.models, &args)? else {
-            return Ok(ExprSimplifyResult::Original(args));
-        };
-        let bound = Self {
-            signature: self.signature.clone(),
-            models: self.models.clone(),
-            pinned: Some(pinned),
-        };
-        Ok(ExprSimplifyResult::Simplified(Expr::ScalarFunction(
-            ScalarFunction::new_udf(Arc::new(ScalarUDF::from(bound)), args),
-        )))
+        pin_call(
+            self.name(),
+            &self.models,
+            self.pinned.as_ref(),
+            args,
+            |model| {
+                ScalarUDF::from(Self {
+                    signature: self.signature.clone(),
+                    models: self.models.clone(),
+                    pinned: Some(model),
+                })
+            },
+        )
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
