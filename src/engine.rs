@@ -9,6 +9,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::Result;
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion_postgres::auth::AuthManager;
@@ -86,6 +87,7 @@ impl Notices {
 pub struct EngineBuilder {
     data_dir: PathBuf,
     models_dir: Option<PathBuf>,
+    memory_limit: Option<usize>,
 }
 
 impl EngineBuilder {
@@ -93,7 +95,16 @@ impl EngineBuilder {
         Self {
             data_dir: data_dir.into(),
             models_dir: None,
+            memory_limit: None,
         }
+    }
+
+    /// Cap the memory queries and model training may reserve in
+    /// DataFusion's memory pool; what does not fit spills where DataFusion
+    /// can, and fails with 53200 where it cannot.
+    pub fn memory_limit(mut self, bytes: usize) -> Self {
+        self.memory_limit = Some(bytes);
+        self
     }
 
     /// Keep models somewhere other than `<data>/_models`.
@@ -114,7 +125,11 @@ impl EngineBuilder {
         let config = SessionConfig::new()
             .with_information_schema(true)
             .with_default_catalog_and_schema(CATALOG, SCHEMA);
-        let ctx = SessionContext::new_with_config(config);
+        let mut runtime = RuntimeEnvBuilder::new();
+        if let Some(bytes) = self.memory_limit {
+            runtime = runtime.with_memory_limit(bytes, 1.0);
+        }
+        let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
         setup_pg_catalog(&ctx, CATALOG, Arc::new(AuthManager::default())).map_err(|e| *e)?;
 
         let registration = register_data_folder(&ctx, &self.data_dir).await?;

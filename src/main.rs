@@ -34,6 +34,34 @@ struct DataArgs {
     /// Model folder [default: <data>/_models]
     #[arg(long, env = "ECOMSQL_MODELS")]
     models: Option<PathBuf>,
+    /// Memory queries and training may use, e.g. 512M or 4G [default: no limit]
+    #[arg(long, value_parser = parse_size)]
+    memory_limit: Option<usize>,
+}
+
+/// `1234`, `64K`, `512M`, `4G` (powers of 1024).
+fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((i, _)) => (&text[..i], text[i..].to_ascii_uppercase()),
+        None => (text, String::new()),
+    };
+    let shift = match unit.trim_end_matches(['B', 'I']) {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("unknown size unit in {text:?}; use K, M, G or T")),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size"))?;
+    if !(value.is_finite() && value > 0.0) {
+        return Err(format!("{text:?} must be positive"));
+    }
+    Ok((value * (1_u64 << shift) as f64) as usize)
 }
 
 #[derive(Subcommand)]
@@ -149,6 +177,9 @@ async fn open_engine(data: DataArgs) -> Result<Engine, String> {
     let mut builder = Engine::builder(&data.data);
     if let Some(models) = data.models {
         builder = builder.models_dir(models);
+    }
+    if let Some(bytes) = data.memory_limit {
+        builder = builder.memory_limit(bytes);
     }
     let engine = builder.build().await.map_err(|e| e.to_string())?;
     for problem in &engine.registration().problems {

@@ -545,6 +545,9 @@ pub fn train(data: &LabeledData, opts: &LogisticOptions, notices: &Notices) -> R
     phase.done("split");
     let encodings = fit_encodings(data, &train_rows, opts, notices);
     let width = 1 + encodings.iter().map(|e| e.columns.len()).sum::<usize>();
+    // The design matrices (training and validation) live beside the
+    // collected columns: account for them in the memory pool too.
+    data.reserve(n * width * std::mem::size_of::<f64>())?;
     let x_train = design(data, &encodings, &train_rows, width);
     let y_train: Vec<f64> = train_rows
         .iter()

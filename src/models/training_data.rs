@@ -100,12 +100,19 @@ pub struct LabeledData {
     /// order the query produced rows in.
     pub row_hashes: Vec<u64>,
     pub skipped_rows: u64,
-    _reservation: MemoryReservation,
+    reservation: MemoryReservation,
 }
 
 impl LabeledData {
     pub fn rows(&self) -> usize {
         self.labels.len()
+    }
+
+    /// Reserve `bytes` more in the memory pool for as long as this data
+    /// lives (a model type's own working memory, e.g. a design matrix):
+    /// 53200 when the pool's limit would be exceeded.
+    pub fn reserve(&self, bytes: usize) -> Result<()> {
+        self.reservation.try_grow(bytes)
     }
 }
 
@@ -306,7 +313,7 @@ pub async fn collect(
         negative_class,
         row_hashes,
         skipped_rows,
-        _reservation: reservation,
+        reservation,
     })
 }
 

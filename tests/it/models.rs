@@ -644,3 +644,41 @@ async fn training_progress_arrives_as_notices() {
         "{notices:?}"
     );
 }
+
+/// Training reserves its memory in DataFusion's pool: over the engine's
+/// limit it fails with 53200, and the engine keeps working.
+#[tokio::test]
+async fn training_respects_the_memory_limit() {
+    let models = tempfile::tempdir().expect("dir");
+    let limited = Engine::builder(demo_data_dir())
+        .models_dir(models.path())
+        .memory_limit(2 * 1024 * 1024)
+        .build()
+        .await
+        .expect("engine");
+    // 300,000 rows × 3 numbers: about 8 MB of training columns.
+    let err = run_err(
+        &limited,
+        "CREATE MODEL big OPTIONS (model_type = 'logistic_regression', label = 'y') AS \
+         SELECT CAST(value AS DOUBLE) AS a, CAST(value % 7 AS DOUBLE) AS b, value % 2 = 0 AS y \
+         FROM generate_series(1, 300000)",
+    )
+    .await;
+    assert_eq!(err.state.code(), "53200", "{}", err.message);
+    assert!(!models.path().join("big").exists(), "nothing is stored");
+    // Small training still fits, and the pool was released.
+    run(
+        &limited,
+        "CREATE MODEL small OPTIONS (model_type = 'logistic_regression', label = 'purchased_next_7d') \
+         AS SELECT views_30d, purchased_next_7d FROM user_features",
+    )
+    .await;
+    assert_eq!(
+        limited
+            .session_context()
+            .runtime_env()
+            .memory_pool
+            .reserved(),
+        0
+    );
+}
