@@ -25,6 +25,7 @@ impl SqlState {
     pub const INVALID_PARAMETER_VALUE: SqlState = SqlState("22023");
     pub const INVALID_TEXT_REPRESENTATION: SqlState = SqlState("22P02");
     pub const IN_FAILED_SQL_TRANSACTION: SqlState = SqlState("25P02");
+    pub const INVALID_SQL_STATEMENT_NAME: SqlState = SqlState("26000");
     pub const INVALID_PASSWORD: SqlState = SqlState("28P01");
     pub const SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION: SqlState = SqlState("42000");
     pub const SYNTAX_ERROR: SqlState = SqlState("42601");

@@ -15,7 +15,7 @@ use pgwire::api::auth::noop::NoopStartupHandler;
 use pgwire::api::cancel::{CancelHandler, DefaultCancelHandler};
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
-use pgwire::api::results::{FieldInfo, Response};
+use pgwire::api::results::{FieldInfo, Response, Tag};
 use pgwire::api::stmt::QueryParser;
 use pgwire::api::store::PortalStore;
 use pgwire::api::{
@@ -27,8 +27,8 @@ use pgwire::messages::response::NoticeResponse;
 
 use super::response::{error_info, map_error, output_response, schema_fields};
 use crate::engine::{Engine, Notices};
-use crate::error::SqlError;
-use crate::statements::{EcomStatement, split_statements};
+use crate::error::{SqlError, SqlState};
+use crate::statements::{Deallocate, EcomStatement, split_statements};
 
 /// The statement type datafusion-postgres stores per prepared statement. It
 /// must stay exactly this: its cursor hook downcasts the portal store to it.
@@ -143,20 +143,12 @@ impl SimpleQueryHandler for EcomQueryHandler {
         // sent, the rest of the string is not run.
         let mut responses = Vec::with_capacity(statements.len());
         for statement in statements {
-            let result = match EcomStatement::recognise(statement.text) {
-                Ok(Some(ours)) => self
-                    .run_own(&ours, client, &Format::UnifiedText)
-                    .await
-                    .map(|r| vec![r]),
-                Ok(None) => {
-                    <DfSessionService as SimpleQueryHandler>::do_query(
-                        &self.upstream,
-                        client,
-                        statement.text,
-                    )
-                    .await
+            let result = match Deallocate::recognise(statement.text) {
+                Ok(Some(deallocate)) => {
+                    deallocate_statement(&deallocate, client.portal_store()).map(|r| vec![r])
                 }
-                Err(e) => Err(PgWireError::UserError(Box::new(error_info(&e)))),
+                Ok(None) => self.run_statement(statement.text, client).await,
+                Err(e) => Err(user_error(e)),
             };
             match result {
                 Ok(rs) => responses.extend(rs),
@@ -167,6 +159,29 @@ impl SimpleQueryHandler for EcomQueryHandler {
             }
         }
         Ok(responses)
+    }
+}
+
+impl EcomQueryHandler {
+    /// One statement of a simple query: ours, or datafusion-postgres's.
+    async fn run_statement<C>(&self, sql: &str, client: &mut C) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        match EcomStatement::recognise(sql) {
+            Ok(Some(ours)) => self
+                .run_own(&ours, client, &Format::UnifiedText)
+                .await
+                .map(|r| vec![r]),
+            Ok(None) => {
+                <DfSessionService as SimpleQueryHandler>::do_query(&self.upstream, client, sql)
+                    .await
+            }
+            Err(e) => Err(user_error(e)),
+        }
     }
 }
 
@@ -237,6 +252,11 @@ impl ExtendedQueryHandler for EcomQueryHandler {
     {
         let (sql, parsed) = &portal.statement.statement;
         if parsed.is_none()
+            && let Some(deallocate) = Deallocate::recognise(sql).map_err(user_error)?
+        {
+            return deallocate_statement(&deallocate, client.portal_store());
+        }
+        if parsed.is_none()
             && let Some(ours) = EcomStatement::recognise(sql).map_err(user_error)?
         {
             return self
@@ -272,7 +292,9 @@ impl QueryParser for EcomParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        if EcomStatement::recognise(sql).map_err(user_error)?.is_some() {
+        if EcomStatement::recognise(sql).map_err(user_error)?.is_some()
+            || Deallocate::recognise(sql).map_err(user_error)?.is_some()
+        {
             return Ok(Some((sql.to_string(), None)));
         }
         self.upstream.parse_sql(client, sql, types).await
@@ -296,6 +318,30 @@ impl QueryParser for EcomParser {
             };
         }
         self.upstream.get_result_schema(stmt, column_format)
+    }
+}
+
+/// `DEALLOCATE name` drops that prepared statement (26000 if there is none).
+/// `DEALLOCATE ALL` is acknowledged: pgwire's statement store cannot list its
+/// statements to drop them, and a client that prepares again under an old
+/// name replaces the old statement, so clients behave as after a real
+/// DEALLOCATE ALL; the statements are freed when the connection closes.
+fn deallocate_statement<S: PortalStore>(
+    deallocate: &Deallocate,
+    store: &S,
+) -> PgWireResult<Response> {
+    match &deallocate.name {
+        None => Ok(Response::Execution(Tag::new("DEALLOCATE ALL"))),
+        Some(name) => {
+            if store.get_statement(name).is_none() {
+                return Err(user_error(SqlError::new(
+                    SqlState::INVALID_SQL_STATEMENT_NAME,
+                    format!("prepared statement \"{name}\" does not exist"),
+                )));
+            }
+            store.rm_statement(name);
+            Ok(Response::Execution(Tag::new("DEALLOCATE")))
+        }
     }
 }
 

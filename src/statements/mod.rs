@@ -10,6 +10,7 @@
 
 mod alter_model;
 mod create_model;
+mod deallocate;
 mod describe_model;
 mod drop_model;
 mod evaluate_model;
@@ -25,6 +26,7 @@ use datafusion::error::Result;
 
 pub use alter_model::AlterModel;
 pub use create_model::CreateModel;
+pub use deallocate::Deallocate;
 pub use describe_model::{DescribeModel, properties as model_properties};
 pub use drop_model::DropModel;
 pub use evaluate_model::EvaluateModel;

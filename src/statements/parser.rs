@@ -142,6 +142,21 @@ impl<'a> Cursor<'a> {
         Ok(name)
     }
 
+    /// An identifier as Postgres reads it: unquoted names lower-cased.
+    pub fn identifier(&mut self) -> Result<String, SqlError> {
+        match self.peek().cloned() {
+            Some(Token::Word(word)) => {
+                self.pos += 1;
+                Ok(if word.quote_style.is_some() {
+                    word.value
+                } else {
+                    word.value.to_lowercase()
+                })
+            }
+            _ => Err(self.error("expected a name")),
+        }
+    }
+
     /// A non-negative integer literal.
     pub fn unsigned(&mut self) -> Result<u64, SqlError> {
         match self.peek() {

@@ -283,3 +283,47 @@ async fn stopping_the_server_ends_the_accept_loop() {
     .await;
     assert!(refused.is_err(), "no new connections after shutdown");
 }
+
+/// psycopg sends `DEALLOCATE ALL` after any command whose tag starts with
+/// DROP (so after `DROP MODEL` too); it must succeed on both protocols.
+/// `DEALLOCATE name` of an unknown statement is 26000.
+#[tokio::test]
+async fn deallocate_after_drop_model_as_psycopg_does() {
+    let (server, _models) = demo_server().await;
+    let client = server.connect().await;
+    let prepared = client
+        .prepare("SELECT count(*) FROM items")
+        .await
+        .expect("prepare");
+    client
+        .simple_query(
+            "CREATE MODEL gone OPTIONS (model_type = 'logistic_regression', coefficients = '1')",
+        )
+        .await
+        .expect("create");
+    let messages = client.simple_query("DROP MODEL gone").await.expect("drop");
+    assert!(matches!(
+        messages.last(),
+        Some(tokio_postgres::SimpleQueryMessage::CommandComplete(_))
+    ));
+    client
+        .simple_query("DEALLOCATE ALL")
+        .await
+        .expect("DEALLOCATE ALL (simple)");
+    client
+        .execute("DEALLOCATE PREPARE ALL", &[])
+        .await
+        .expect("DEALLOCATE ALL (extended)");
+    let err = client
+        .simple_query("DEALLOCATE no_such_statement")
+        .await
+        .expect_err("unknown name");
+    assert_eq!(err.code(), Some(&SqlState::INVALID_SQL_STATEMENT_NAME));
+    // Statements prepared before still work (they were only acknowledged as
+    // deallocated, see the README), and the session is fine.
+    let row = client
+        .query_one(&prepared, &[])
+        .await
+        .expect("session usable");
+    assert_eq!(row.get::<_, i64>(0), 1000);
+}
