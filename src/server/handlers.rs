@@ -27,8 +27,8 @@ use pgwire::messages::response::NoticeResponse;
 
 use super::response::{error_info, map_error, output_response, schema_fields};
 use crate::engine::{Engine, Notices};
-use crate::error::{SqlError, SqlState};
-use crate::statements::{Deallocate, EcomStatement, split_statements};
+use crate::error::SqlError;
+use crate::statements::{Deallocate, EcomStatement, no_such_statement, split_statements};
 
 /// The statement type datafusion-postgres stores per prepared statement. It
 /// must stay exactly this: its cursor hook downcasts the portal store to it.
@@ -143,14 +143,7 @@ impl SimpleQueryHandler for EcomQueryHandler {
         // sent, the rest of the string is not run.
         let mut responses = Vec::with_capacity(statements.len());
         for statement in statements {
-            let result = match Deallocate::recognise(statement.text) {
-                Ok(Some(deallocate)) => {
-                    deallocate_statement(&deallocate, client.portal_store()).map(|r| vec![r])
-                }
-                Ok(None) => self.run_statement(statement.text, client).await,
-                Err(e) => Err(user_error(e)),
-            };
-            match result {
+            match self.run_statement(statement.text, client).await {
                 Ok(rs) => responses.extend(rs),
                 Err(e) => {
                     responses.push(Response::Error(Box::new(map_error(e).into())));
@@ -172,6 +165,9 @@ impl EcomQueryHandler {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         match EcomStatement::recognise(sql) {
+            Ok(Some(EcomStatement::Deallocate(deallocate))) => {
+                deallocate_statement(&deallocate, client.portal_store()).map(|r| vec![r])
+            }
             Ok(Some(ours)) => self
                 .run_own(&ours, client, &Format::UnifiedText)
                 .await
@@ -252,13 +248,11 @@ impl ExtendedQueryHandler for EcomQueryHandler {
     {
         let (sql, parsed) = &portal.statement.statement;
         if parsed.is_none()
-            && let Some(deallocate) = Deallocate::recognise(sql).map_err(user_error)?
-        {
-            return deallocate_statement(&deallocate, client.portal_store());
-        }
-        if parsed.is_none()
             && let Some(ours) = EcomStatement::recognise(sql).map_err(user_error)?
         {
+            if let EcomStatement::Deallocate(deallocate) = &ours {
+                return deallocate_statement(deallocate, client.portal_store());
+            }
             return self
                 .run_own(&ours, client, &portal.result_column_format)
                 .await;
@@ -292,9 +286,7 @@ impl QueryParser for EcomParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        if EcomStatement::recognise(sql).map_err(user_error)?.is_some()
-            || Deallocate::recognise(sql).map_err(user_error)?.is_some()
-        {
+        if EcomStatement::recognise(sql).map_err(user_error)?.is_some() {
             return Ok(Some((sql.to_string(), None)));
         }
         self.upstream.parse_sql(client, sql, types).await
@@ -334,10 +326,7 @@ fn deallocate_statement<S: PortalStore>(
         None => Ok(Response::Execution(Tag::new("DEALLOCATE ALL"))),
         Some(name) => {
             if store.get_statement(name).is_none() {
-                return Err(user_error(SqlError::new(
-                    SqlState::INVALID_SQL_STATEMENT_NAME,
-                    format!("prepared statement \"{name}\" does not exist"),
-                )));
+                return Err(user_error(no_such_statement(name)));
             }
             store.rm_statement(name);
             Ok(Response::Execution(Tag::new("DEALLOCATE")))

@@ -1,9 +1,13 @@
-//! `DEALLOCATE [PREPARE] { name | ALL }`: a session statement, answered by
-//! the server from the connection's prepared statements (psycopg sends
-//! `DEALLOCATE ALL` after any `DROP ...` command, including `DROP MODEL`).
+//! `DEALLOCATE [PREPARE] { name | ALL }`: a session statement. The server
+//! answers it from the connection's prepared statements (psycopg sends
+//! `DEALLOCATE ALL` after any `DROP ...` command, including `DROP MODEL`);
+//! without a connection (the CLI) there are no prepared statements.
+
+use datafusion::error::Result;
 
 use super::Cursor;
-use crate::error::SqlError;
+use crate::engine::Output;
+use crate::error::{SqlError, SqlState};
 
 /// `DEALLOCATE`
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,12 +17,9 @@ pub struct Deallocate {
 }
 
 impl Deallocate {
-    /// `Ok(None)` when `sql` is not a DEALLOCATE statement.
-    pub fn recognise(sql: &str) -> Result<Option<Self>, SqlError> {
+    pub(super) fn parse(sql: &str) -> std::result::Result<Self, SqlError> {
         let mut c = Cursor::new(sql, "DEALLOCATE")?;
-        if !c.eat_word("DEALLOCATE") {
-            return Ok(None);
-        }
+        c.expect_word("DEALLOCATE")?;
         c.eat_word("PREPARE");
         let name = if c.eat_word("ALL") {
             None
@@ -26,23 +27,41 @@ impl Deallocate {
             Some(c.identifier()?)
         };
         c.expect_end()?;
-        Ok(Some(Self { name }))
+        Ok(Self { name })
     }
+
+    /// Outside a server connection there is nothing to deallocate.
+    pub(super) fn execute(&self) -> Result<Output> {
+        match &self.name {
+            None => Ok(Output::Command("DEALLOCATE ALL".into())),
+            Some(name) => Err(no_such_statement(name).into()),
+        }
+    }
+}
+
+/// 26000, as Postgres reports an unknown prepared statement.
+pub fn no_such_statement(name: &str) -> SqlError {
+    SqlError::new(
+        SqlState::INVALID_SQL_STATEMENT_NAME,
+        format!("prepared statement \"{name}\" does not exist"),
+    )
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn forms() {
-        let name = |sql: &str| Deallocate::recognise(sql).unwrap().map(|d| d.name);
+        use crate::statements::EcomStatement;
+        let name = |sql: &str| match EcomStatement::recognise(sql).unwrap() {
+            Some(EcomStatement::Deallocate(d)) => Some(d.name),
+            _ => None,
+        };
         assert_eq!(name("DEALLOCATE ALL"), Some(None));
         assert_eq!(name("deallocate prepare all;"), Some(None));
         assert_eq!(name("DEALLOCATE \"_pg3_0\""), Some(Some("_pg3_0".into())));
         assert_eq!(name("DEALLOCATE s1"), Some(Some("s1".into())));
         assert_eq!(name("SELECT 1"), None);
-        assert!(Deallocate::recognise("DEALLOCATE").is_err());
-        assert!(Deallocate::recognise("DEALLOCATE a b").is_err());
+        assert!(EcomStatement::recognise("DEALLOCATE").is_err());
+        assert!(EcomStatement::recognise("DEALLOCATE a b").is_err());
     }
 }

@@ -26,7 +26,7 @@ use datafusion::error::Result;
 
 pub use alter_model::AlterModel;
 pub use create_model::CreateModel;
-pub use deallocate::Deallocate;
+pub use deallocate::{Deallocate, no_such_statement};
 pub use describe_model::{DescribeModel, properties as model_properties};
 pub use drop_model::DropModel;
 pub use evaluate_model::EvaluateModel;
@@ -47,6 +47,8 @@ pub enum EcomStatement {
     DescribeModel(DescribeModel),
     EvaluateModel(EvaluateModel),
     AlterModel(AlterModel),
+    /// A session statement: the server runs it against the connection.
+    Deallocate(Deallocate),
 }
 
 impl EcomStatement {
@@ -65,6 +67,7 @@ impl EcomStatement {
             ["DESCRIBE", "MODEL", ..] => Self::DescribeModel(DescribeModel::parse(sql)?),
             ["EVALUATE", "MODEL", ..] => Self::EvaluateModel(EvaluateModel::parse(sql)?),
             ["ALTER", "MODEL", ..] => Self::AlterModel(AlterModel::parse(sql)?),
+            ["DEALLOCATE", ..] => Self::Deallocate(Deallocate::parse(sql)?),
             _ => return Ok(None),
         };
         Ok(Some(statement))
@@ -78,7 +81,7 @@ impl EcomStatement {
             Self::CreateModel(_) => Some(CreateModel::schema()),
             Self::DescribeModel(_) => Some(DescribeModel::schema()),
             Self::EvaluateModel(_) => Some(EvaluateModel::schema()),
-            Self::DropModel(_) | Self::AlterModel(_) => None,
+            Self::DropModel(_) | Self::AlterModel(_) | Self::Deallocate(_) => None,
         }
     }
 
@@ -90,6 +93,7 @@ impl EcomStatement {
             Self::DescribeModel(s) => s.execute(engine),
             Self::EvaluateModel(s) => s.execute(engine).await,
             Self::AlterModel(s) => s.execute(engine),
+            Self::Deallocate(s) => s.execute(),
         }
     }
 }

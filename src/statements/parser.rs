@@ -129,15 +129,7 @@ impl<'a> Cursor<'a> {
     /// identifiers; either way the name must be a plain identifier so it can
     /// never name a path outside the model folder.
     pub fn model_name(&mut self) -> Result<String, SqlError> {
-        let Some(Token::Word(word)) = self.peek().cloned() else {
-            return Err(self.error("expected a model name"));
-        };
-        self.pos += 1;
-        let name = if word.quote_style.is_some() {
-            word.value
-        } else {
-            word.value.to_lowercase()
-        };
+        let name = self.identifier()?;
         validate_model_name(&name)?;
         Ok(name)
     }
