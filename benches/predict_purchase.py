@@ -10,7 +10,7 @@ import time
 ROWS = int(os.environ.get("ROWS", 10_000_000))
 TRAIN_ROWS = int(os.environ.get("TRAIN_ROWS", 1_000_000))
 RUNS = int(os.environ.get("RUNS", 5))
-BIN = "target/release/ecomsql"
+BIN = os.environ.get("ECOMSQL_BIN", "target/release/ecomsql")
 WORK = "target/bench/predict_purchase"
 DATA = f"{WORK}/data"
 MODELS = f"{WORK}/models"

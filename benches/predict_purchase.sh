@@ -14,4 +14,5 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet duckdb scikit-learn numpy pyarrow
 fi
+export ECOMSQL_BIN="${CARGO_TARGET_DIR:-target}/release/ecomsql"
 exec "$venv/bin/python" benches/predict_purchase.py "$@"

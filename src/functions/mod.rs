@@ -11,7 +11,10 @@ mod model_info;
 mod model_versions;
 mod model_weights;
 mod predict_purchase;
+mod recommend;
+mod recommend_fold_in;
 mod roc_auc;
+mod similar_items;
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -35,7 +38,10 @@ pub use model_info::ModelInfoFunc;
 pub use model_versions::ModelVersionsFunc;
 pub use model_weights::ModelWeightsFunc;
 pub use predict_purchase::PredictPurchaseImpl;
+pub use recommend::RecommendFunc;
+pub use recommend_fold_in::RecommendFoldInFunc;
 pub use roc_auc::RocAucImpl;
+pub use similar_items::SimilarItemsFunc;
 
 use crate::error::{SqlState, sql_err};
 use crate::models::{LoadedModel, ModelRegistry};
@@ -53,7 +59,16 @@ pub fn register_all(ctx: &SessionContext, models: &Arc<ModelRegistry>) {
         Arc::new(ModelWeightsFunc::new(models.clone())),
     );
     ctx.register_udtf("model_info", Arc::new(ModelInfoFunc::new(models.clone())));
-    ctx.register_udtf("model_versions", Arc::new(ModelVersionsFunc::new(models)));
+    ctx.register_udtf(
+        "model_versions",
+        Arc::new(ModelVersionsFunc::new(models.clone())),
+    );
+    ctx.register_udtf("recommend", Arc::new(RecommendFunc::new(models.clone())));
+    ctx.register_udtf(
+        "recommend_fold_in",
+        Arc::new(RecommendFoldInFunc::new(models.clone())),
+    );
+    ctx.register_udtf("similar_items", Arc::new(SimilarItemsFunc::new(models)));
 }
 
 /// The model registry as a UDF field: UDFs must be comparable and

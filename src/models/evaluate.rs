@@ -21,12 +21,20 @@ pub async fn evaluate(
     query: Option<&str>,
     label: Option<&str>,
     threshold: Option<f64>,
+    k: Option<usize>,
 ) -> Result<Vec<(String, f64)>> {
     let model = engine.models().get(name)?;
     let Some(query) = query else {
         return Ok(stored_metrics(&model));
     };
     match &model.kind {
+        ModelKind::MatrixFactorization(mf) => {
+            let k = k
+                .or_else(|| model.meta.options.get("k").and_then(|v| v.parse().ok()))
+                .unwrap_or(10);
+            super::matrix_factorization::evaluation::evaluate(engine, mf, &model.meta, query, k)
+                .await
+        }
         ModelKind::LogisticRegression(lr) => {
             let label = label
                 .map(str::to_string)

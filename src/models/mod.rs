@@ -4,8 +4,10 @@
 
 pub mod evaluate;
 pub mod logistic_regression;
+pub mod matrix_factorization;
 pub mod metrics;
 pub mod options;
+mod parallel;
 mod registry;
 mod store;
 pub mod training_data;
@@ -26,7 +28,10 @@ use crate::statements::OptionList;
 use options::ModelOptions;
 
 /// The model types `CREATE MODEL` knows.
-pub const MODEL_TYPES: &[&str] = &[logistic_regression::MODEL_TYPE];
+pub const MODEL_TYPES: &[&str] = &[
+    logistic_regression::MODEL_TYPE,
+    matrix_factorization::MODEL_TYPE,
+];
 
 /// What `CREATE MODEL` reports.
 #[derive(Debug, Clone)]
@@ -69,6 +74,9 @@ pub async fn create_model(
     let (mut meta, files, validation_rows) = match model_type.as_str() {
         logistic_regression::MODEL_TYPE => {
             train_logistic(engine, name, options, query, notices).await?
+        }
+        matrix_factorization::MODEL_TYPE => {
+            matrix_factorization::create(engine, name, options, query, notices).await?
         }
         other => {
             return Err(sql_err(

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use super::logistic_regression::{self, LogisticModel};
+use super::matrix_factorization::{self, MatrixFactorizationModel};
 use super::{ModelMeta, ModelStore};
 use crate::error::{SqlError, SqlState};
 
@@ -20,12 +21,21 @@ pub struct LoadedModel {
 #[derive(Debug)]
 pub enum ModelKind {
     LogisticRegression(LogisticModel),
+    MatrixFactorization(Box<MatrixFactorizationModel>),
 }
 
 impl LoadedModel {
     pub fn logistic(&self) -> Option<&LogisticModel> {
         match &self.kind {
             ModelKind::LogisticRegression(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn matrix_factorization(&self) -> Option<&MatrixFactorizationModel> {
+        match &self.kind {
+            ModelKind::MatrixFactorization(m) => Some(m),
+            _ => None,
         }
     }
 }
@@ -91,6 +101,19 @@ impl ModelRegistry {
                         )
                     },
                 )?)
+            }
+            matrix_factorization::MODEL_TYPE => {
+                use matrix_factorization::storage;
+                let users = self.store.read_file(name, version, storage::USERS_FILE)?;
+                let items = self.store.read_file(name, version, storage::ITEMS_FILE)?;
+                ModelKind::MatrixFactorization(Box::new(storage::load(&users, &items).map_err(
+                    |e| {
+                        SqlError::new(
+                            SqlState::DATA_EXCEPTION,
+                            format!("model \"{name}\" cannot be loaded: {}", e.message),
+                        )
+                    },
+                )?))
             }
             other => {
                 return Err(SqlError::new(

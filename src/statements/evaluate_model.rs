@@ -1,4 +1,5 @@
-//! `EVALUATE MODEL name [ON (<query>)] [OPTIONS (label = '...', threshold = 0.5)]`
+//! `EVALUATE MODEL name [ON (<query>)] [OPTIONS (label = '...', threshold = 0.5, k = 10)]`
+//! (`label` and `threshold` for classifiers, `k` for recommenders).
 
 use std::sync::{Arc, LazyLock};
 
@@ -45,11 +46,11 @@ impl EvaluateModel {
         };
         c.expect_end()?;
         for (key, _) in &options.0 {
-            if key != "label" && key != "threshold" {
+            if !["label", "threshold", "k"].contains(&key.as_str()) {
                 return Err(SqlError::new(
                     SqlState::INVALID_PARAMETER_VALUE,
                     format!(
-                        "unknown option \"{key}\" for EVALUATE MODEL; valid options: label, threshold"
+                        "unknown option \"{key}\" for EVALUATE MODEL; valid options: label, threshold, k"
                     ),
                 ));
             }
@@ -82,12 +83,28 @@ impl EvaluateModel {
             ),
             None => None,
         };
+        let k = match self.options.get("k") {
+            Some(v) => Some(
+                v.as_text()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|k| (1..=10_000).contains(k))
+                    .ok_or_else(|| {
+                        SqlError::new(
+                            SqlState::INVALID_PARAMETER_VALUE,
+                            format!("k = {v} must be a whole number from 1 to 10000"),
+                        )
+                    })?,
+            ),
+            None => None,
+        };
         let metrics = evaluate(
             engine,
             &self.name,
             self.query.as_deref(),
             label.as_deref(),
             threshold,
+            k,
         )
         .await?;
         let (names, values): (Vec<String>, Vec<f64>) = metrics.into_iter().unzip();

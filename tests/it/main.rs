@@ -6,6 +6,7 @@ mod common;
 mod cli;
 mod demo_data;
 mod models;
+mod recommend;
 mod registration;
 mod server;
 mod slt;

@@ -13,7 +13,7 @@ use tokio_postgres::error::SqlState;
 use crate::common::{TestServer, demo_data_dir, engine};
 
 /// All rows of a statement, collected.
-async fn run(engine: &Engine, sql: &str) -> Vec<RecordBatch> {
+pub(crate) async fn run(engine: &Engine, sql: &str) -> Vec<RecordBatch> {
     match engine
         .execute(sql)
         .await
@@ -72,7 +72,7 @@ async fn weights(engine: &Engine, name: &str) -> HashMap<String, (f64, f64, f64)
     out
 }
 
-async fn metrics(engine: &Engine, sql: &str) -> HashMap<String, f64> {
+pub(crate) async fn metrics(engine: &Engine, sql: &str) -> HashMap<String, f64> {
     let mut out = HashMap::new();
     for b in run(engine, sql).await {
         let name = b.column(0).as_string::<i32>();

@@ -162,3 +162,61 @@ async fn purchase_propensity_walk_through() {
     // Contributions cover the intercept and the five features.
     assert_eq!(sets[5].len() - 1, 6);
 }
+
+#[tokio::test]
+async fn recommendations_walk_through() {
+    let sets = run_sets("recommendations.sql").await;
+    assert_eq!(sets.len(), 8, "one result per statement");
+    assert_eq!(sets[0][1][0], "recs");
+
+    // The model beats the popular baseline on the held-out items.
+    let metrics: std::collections::HashMap<&str, f64> = sets[1][1..]
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].parse().expect("value")))
+        .collect();
+    assert!(
+        metrics["recall_at_10"] > 1.25 * metrics["popular_recall_at_10"],
+        "{metrics:?}"
+    );
+
+    // Ten ranked rows for user 42, from the model.
+    let user = &sets[2];
+    assert_eq!(user.len() - 1, 10);
+    let (rank, source) = (column(user, "rank"), column(user, "source"));
+    for (i, row) in user[1..].iter().enumerate() {
+        assert_eq!(row[rank], (i + 1).to_string());
+        assert_eq!(row[source], "model");
+    }
+    // The category option keeps that category only.
+    let category = &sets[3];
+    assert_eq!(category.len() - 1, 5);
+    let c = column(category, "category");
+    assert!(category[1..].iter().all(|r| r[c] == "electronics"));
+    // Unknown user: popular items, best seller first.
+    let unknown = &sets[4];
+    assert_eq!(unknown[1][column(unknown, "item_id")], "177");
+    assert!(
+        unknown[1..]
+            .iter()
+            .all(|r| r[column(unknown, "source")] == "popular")
+    );
+    // Similar items never include the item itself.
+    let similar = &sets[5];
+    assert_eq!(similar.len() - 1, 5);
+    assert!(
+        similar[1..]
+            .iter()
+            .all(|r| r[column(similar, "similar_item_id")] != "177")
+    );
+    // Three items for each of the eight categories.
+    assert_eq!(sets[6].len() - 1, 24);
+    // Fold-in: five items, none of the two the shopper viewed.
+    let fold = &sets[7];
+    assert_eq!(fold.len() - 1, 5);
+    let item = column(fold, "item_id");
+    assert!(
+        fold[1..]
+            .iter()
+            .all(|r| r[item] != "1" && r[item] != "2" && r[column(fold, "source")] == "fold_in")
+    );
+}
