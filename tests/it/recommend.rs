@@ -119,6 +119,26 @@ async fn recommendations_survive_a_restart_and_reach_clients() {
         assert_eq!(row.get::<_, i32>(3), i as i32 + 1);
         assert_eq!(row.get::<_, String>(4), "model");
     }
+    // A driver's parameter in the filter (extended protocol): the bound
+    // value reaches the function, so unknown users get the fallback.
+    let bound = client
+        .query(
+            "SELECT item_id, source FROM recommend('small', 5) WHERE user_id = $1 ORDER BY rank",
+            &[&987654_i64],
+        )
+        .await
+        .expect("bound parameter");
+    assert_eq!(bound.len(), 5);
+    assert_eq!(bound[0].get::<_, String>(1), "popular");
+    let known = client
+        .query(
+            "SELECT item_id FROM recommend('small', 5) WHERE user_id = $1 ORDER BY rank",
+            &[&7_i64],
+        )
+        .await
+        .expect("bound parameter");
+    let known: Vec<i64> = known.iter().map(|r| r.get(0)).collect();
+    assert_eq!(known, (0..5).map(|i| items.value(i)).collect::<Vec<_>>());
     // Seen items never come back by default.
     let seen = client
         .query(
