@@ -11,6 +11,7 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::schema::types::ColumnPath;
 use futures::StreamExt;
 
 use crate::error::{SqlError, SqlState, classify};
@@ -144,10 +145,20 @@ impl ResultWriter {
                 let sink = std::mem::replace(&mut self.sink, Box::new(std::io::sink()));
                 // Row groups of 128k rows let readers (DataFusion, DuckDB,
                 // Spark) scan the file on several cores.
-                let props = WriterProperties::builder()
+                let mut props = WriterProperties::builder()
                     .set_compression(Compression::SNAPPY)
-                    .set_max_row_group_row_count(Some(128 * 1024))
-                    .build();
+                    .set_max_row_group_row_count(Some(128 * 1024));
+                // Measured values (prices, scores) rarely repeat: a
+                // dictionary makes such columns larger and slower to read.
+                for field in schema.fields() {
+                    if field.data_type().is_floating() {
+                        props = props.set_column_dictionary_enabled(
+                            ColumnPath::from(field.name().as_str()),
+                            false,
+                        );
+                    }
+                }
+                let props = props.build();
                 let mut writer = ArrowWriter::try_new(sink, schema, Some(props))?;
                 while let Some(batch) = stream.next().await {
                     writer.write(&batch.map_err(|e| classify(&e))?)?;

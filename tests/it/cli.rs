@@ -170,3 +170,40 @@ fn nothing_to_run_is_a_usage_error() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to run"));
 }
+
+/// Floating-point columns are written without a dictionary (measured values
+/// rarely repeat: see the README's benchmark notes); others keep it.
+#[test]
+fn parquet_output_skips_dictionaries_for_floats() {
+    use datafusion::parquet::basic::Encoding;
+    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("floats.parquet");
+    let out = ecomsql(&[
+        "sql",
+        "--data",
+        &data_arg(),
+        "--format",
+        "parquet",
+        "--output",
+        &path.to_string_lossy(),
+        "SELECT user_id, CAST(browse_minutes_30d AS DOUBLE) AS minutes FROM user_features",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reader =
+        SerializedFileReader::new(std::fs::File::open(&path).expect("open")).expect("parquet");
+    let row_group = reader.metadata().row_group(0);
+    let dictionary = |i: usize| {
+        row_group
+            .column(i)
+            .encodings()
+            .any(|e| matches!(e, Encoding::RLE_DICTIONARY | Encoding::PLAIN_DICTIONARY))
+    };
+    assert!(dictionary(0), "integer ids keep their dictionary");
+    assert!(!dictionary(1), "floats are written plain");
+}
