@@ -2,6 +2,7 @@
 //! and per model type the training and scoring code
 //! (`models/<model_type>.rs`).
 
+pub mod ar;
 pub mod evaluate;
 pub mod logistic_regression;
 pub mod matrix_factorization;
