@@ -5,6 +5,7 @@
 
 mod brier_score;
 mod explain_purchase;
+mod forecast_ar;
 mod log_loss;
 mod mean_loss;
 mod model_info;
@@ -33,6 +34,7 @@ use datafusion::prelude::SessionContext;
 
 pub use brier_score::BrierScoreImpl;
 pub use explain_purchase::ExplainPurchaseImpl;
+pub use forecast_ar::ForecastArFunc;
 pub use log_loss::LogLossImpl;
 pub use model_info::ModelInfoFunc;
 pub use model_versions::ModelVersionsFunc;
@@ -64,6 +66,7 @@ pub fn register_all(ctx: &SessionContext, models: &Arc<ModelRegistry>) {
         Arc::new(ModelVersionsFunc::new(models.clone())),
     );
     ctx.register_udtf("recommend", Arc::new(RecommendFunc::new(models.clone())));
+    ctx.register_udtf("forecast_ar", Arc::new(ForecastArFunc::new(models.clone())));
     ctx.register_udtf(
         "recommend_fold_in",
         Arc::new(RecommendFoldInFunc::new(models.clone())),

@@ -28,6 +28,10 @@ pub async fn evaluate(
         return Ok(stored_metrics(&model));
     };
     match &model.kind {
+        ModelKind::Ar(_) => Err(sql_err(
+            SqlState::FEATURE_NOT_SUPPORTED,
+            "EVALUATE MODEL ... ON (...) is not implemented for ar models yet (rolling-origin backtests are planned)",
+        )),
         ModelKind::MatrixFactorization(mf) => {
             let k = k
                 .or_else(|| model.meta.options.get("k").and_then(|v| v.parse().ok()))

@@ -32,6 +32,7 @@ use options::ModelOptions;
 pub const MODEL_TYPES: &[&str] = &[
     logistic_regression::MODEL_TYPE,
     matrix_factorization::MODEL_TYPE,
+    ar::MODEL_TYPE,
 ];
 
 /// What `CREATE MODEL` reports.
@@ -79,6 +80,7 @@ pub async fn create_model(
         matrix_factorization::MODEL_TYPE => {
             matrix_factorization::create(engine, name, options, query, notices).await?
         }
+        ar::MODEL_TYPE => ar::create(engine, name, options, query, notices).await?,
         other => {
             return Err(sql_err(
                 SqlState::INVALID_PARAMETER_VALUE,

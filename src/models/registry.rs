@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+use super::ar::{self, model::ArModel};
 use super::logistic_regression::{self, LogisticModel};
 use super::matrix_factorization::{self, MatrixFactorizationModel};
 use super::{ModelMeta, ModelStore};
@@ -22,12 +23,20 @@ pub struct LoadedModel {
 pub enum ModelKind {
     LogisticRegression(LogisticModel),
     MatrixFactorization(Box<MatrixFactorizationModel>),
+    Ar(ArModel),
 }
 
 impl LoadedModel {
     pub fn logistic(&self) -> Option<&LogisticModel> {
         match &self.kind {
             ModelKind::LogisticRegression(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn ar(&self) -> Option<&ArModel> {
+        match &self.kind {
+            ModelKind::Ar(m) => Some(m),
             _ => None,
         }
     }
@@ -114,6 +123,17 @@ impl ModelRegistry {
                         )
                     },
                 )?))
+            }
+            ar::MODEL_TYPE => {
+                let bytes = self
+                    .store
+                    .read_file(name, version, ar::model::SERIES_FILE)?;
+                ModelKind::Ar(ar::model::load(&bytes).map_err(|e| {
+                    SqlError::new(
+                        SqlState::DATA_EXCEPTION,
+                        format!("model \"{name}\" cannot be loaded: {}", e.message),
+                    )
+                })?)
             }
             other => {
                 return Err(SqlError::new(

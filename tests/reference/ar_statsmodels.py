@@ -19,3 +19,7 @@ sel = ar_select_order(y, maxlag=6, ic="aic", trend="c")
 print("selected aic", sel.ar_lags)
 sel = ar_select_order(y, maxlag=6, ic="bic", trend="c")
 print("selected bic", sel.ar_lags)
+# 95% prediction intervals of the 5-step forecast (ψ-weights and sigma2).
+frame = res.get_prediction(start=len(y), end=len(y) + 4).summary_frame(alpha=0.05)
+print("lower", repr(frame["mean_ci_lower"].to_numpy()))
+print("upper", repr(frame["mean_ci_upper"].to_numpy()))

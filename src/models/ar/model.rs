@@ -1,0 +1,663 @@
+//! The stored AR model: one fitted process (or fallback) per series, the
+//! history its forecasts continue from, and training from a query.
+
+use std::collections::HashMap;
+use std::io::Cursor as IoCursor;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Float64Array, Int64Array, ListArray, RecordBatch, StringArray,
+};
+use datafusion::arrow::buffer::OffsetBuffer;
+use datafusion::arrow::compute::{cast, concat_batches};
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema, TimeUnit};
+use datafusion::arrow::ipc::reader::FileReader;
+use datafusion::arrow::ipc::writer::FileWriter;
+use datafusion::error::Result;
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+
+use super::process::{self, Criterion};
+use super::series::{self, Fill, Frequency};
+use crate::error::{SqlError, SqlState, sql_err};
+use crate::models::ModelFile;
+use crate::models::parallel;
+use crate::models::training_data::as_utf8;
+
+pub const SERIES_FILE: &str = "series.arrow";
+
+/// How a series is forecast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// AR(p) with intercept on the (differenced) series.
+    Ar,
+    /// The last seasonal cycle repeated (series too short or degenerate
+    /// for AR, with a seasonal period).
+    SeasonalNaive,
+    /// The series mean (too short or constant).
+    Mean,
+}
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ar => "ar",
+            Self::SeasonalNaive => "seasonal_naive",
+            Self::Mean => "mean",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "ar" => Self::Ar,
+            "seasonal_naive" => Self::SeasonalNaive,
+            "mean" => Self::Mean,
+            _ => return None,
+        })
+    }
+}
+
+/// Training options shared by every series.
+#[derive(Debug, Clone)]
+pub struct ArOptions {
+    /// None: chosen by `criterion` up to `max_p`.
+    pub p: Option<usize>,
+    pub max_p: usize,
+    pub criterion: Criterion,
+    pub difference: usize,
+    pub seasonal_difference: usize,
+    pub seasonal_period: usize,
+    pub frequency: Option<Frequency>,
+    pub fill: Fill,
+    pub sum_duplicates: bool,
+}
+
+/// One series' fitted model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesModel {
+    pub key: Option<String>,
+    pub method: Method,
+    /// Why a fallback was used (None for AR).
+    pub note: Option<String>,
+    pub frequency: Frequency,
+    /// Time of the first and the last observed step.
+    pub start: i64,
+    pub end: i64,
+    pub p: usize,
+    pub intercept: f64,
+    pub phi: Vec<f64>,
+    pub sigma2: f64,
+    pub aic: f64,
+    pub bic: f64,
+    pub points: usize,
+    pub filled: usize,
+    /// The last values of the (undifferenced) series, oldest first.
+    pub history: Vec<f64>,
+}
+
+/// A forecast row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ForecastRow {
+    pub time: i64,
+    pub mean: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+impl SeriesModel {
+    /// The next `horizon` steps with `level` prediction intervals.
+    pub fn forecast(&self, opts: &Differencing, horizon: usize, level: f64) -> Vec<ForecastRow> {
+        let z = process::normal_quantile(0.5 + level / 2.0);
+        let steps: Vec<process::Step> = match self.method {
+            Method::Ar => {
+                let a = process::integrated_coefficients(
+                    &self.phi,
+                    opts.difference,
+                    opts.seasonal_period,
+                    opts.seasonal_difference,
+                );
+                process::forecast(self.intercept, &a, self.sigma2, &self.history, horizon)
+            }
+            Method::SeasonalNaive => {
+                let s = self.history.len().max(1);
+                (0..horizon)
+                    .map(|h| process::Step {
+                        mean: self.history.get(h % s).copied().unwrap_or(0.0),
+                        std_error: (self.sigma2 * ((h / s) + 1) as f64).sqrt(),
+                    })
+                    .collect()
+            }
+            Method::Mean => (0..horizon)
+                .map(|_| process::Step {
+                    mean: self.intercept,
+                    std_error: (self.sigma2 * (1.0 + 1.0 / self.points.max(1) as f64)).sqrt(),
+                })
+                .collect(),
+        };
+        steps
+            .iter()
+            .enumerate()
+            .filter_map(|(h, s)| {
+                let time = self.frequency.step(self.end, h as i64 + 1)?;
+                Some(ForecastRow {
+                    time,
+                    mean: s.mean,
+                    lower: s.mean - z * s.std_error,
+                    upper: s.mean + z * s.std_error,
+                })
+            })
+            .collect()
+    }
+}
+
+/// The differencing every series of a model shares.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Differencing {
+    pub difference: usize,
+    pub seasonal_difference: usize,
+    pub seasonal_period: usize,
+}
+
+/// Fit one regular series.
+pub fn fit_series(key: Option<String>, regular: &series::Regular, opts: &ArOptions) -> SeriesModel {
+    let y = &regular.values;
+    let s = opts.seasonal_period;
+    let mut w = y.clone();
+    for _ in 0..opts.difference {
+        w = w.windows(2).map(|p| p[1] - p[0]).collect();
+    }
+    for _ in 0..opts.seasonal_difference {
+        w = if s > 0 && w.len() > s {
+            (s..w.len()).map(|t| w[t] - w[t - s]).collect()
+        } else {
+            Vec::new()
+        };
+    }
+    let frequency = regular.frequency;
+    let end = frequency
+        .step(regular.start, y.len() as i64 - 1)
+        .unwrap_or(regular.start);
+    let base = SeriesModel {
+        key,
+        method: Method::Mean,
+        note: None,
+        frequency,
+        start: regular.start,
+        end,
+        p: 0,
+        intercept: 0.0,
+        phi: Vec::new(),
+        sigma2: 0.0,
+        aic: f64::NAN,
+        bic: f64::NAN,
+        points: y.len(),
+        filled: regular.filled,
+        history: Vec::new(),
+    };
+    let attempt = || -> Result<SeriesModel, String> {
+        let p = match opts.p {
+            Some(p) => p,
+            None => {
+                let room = (w.len() / 2).saturating_sub(1);
+                process::select_order(&w, opts.max_p.min(room), opts.criterion)?
+            }
+        };
+        let fit = process::fit(&w, p)?;
+        let keep = p + opts.difference + opts.seasonal_difference * s;
+        let history = y[y.len().saturating_sub(keep.max(1))..].to_vec();
+        Ok(SeriesModel {
+            method: Method::Ar,
+            p,
+            intercept: fit.intercept,
+            phi: fit.phi,
+            sigma2: fit.sigma2,
+            aic: fit.aic,
+            bic: fit.bic,
+            history,
+            ..base.clone()
+        })
+    };
+    match attempt() {
+        Ok(m) => m,
+        Err(why) => fallback(base, y, s, why),
+    }
+}
+
+/// Seasonal naive when a full cycle or more exists (twice, for a
+/// variance), else the mean.
+fn fallback(base: SeriesModel, y: &[f64], s: usize, why: String) -> SeriesModel {
+    let n = y.len();
+    if s > 1 && n >= 2 * s {
+        let diffs: Vec<f64> = (s..n).map(|t| y[t] - y[t - s]).collect();
+        let sigma2 = diffs.iter().map(|d| d * d).sum::<f64>() / diffs.len() as f64;
+        return SeriesModel {
+            method: Method::SeasonalNaive,
+            note: Some(why),
+            sigma2,
+            history: y[n - s..].to_vec(),
+            ..base
+        };
+    }
+    let mean = y.iter().sum::<f64>() / n.max(1) as f64;
+    let sigma2 = if n > 1 {
+        y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64
+    } else {
+        0.0
+    };
+    SeriesModel {
+        method: Method::Mean,
+        note: Some(why),
+        intercept: mean,
+        sigma2,
+        ..base
+    }
+}
+
+/// One series' key (None without `series_col`) and its (time, value) rows.
+pub type SeriesPoints = (Option<String>, Vec<(i64, f64)>);
+
+/// The (time, value) rows of each series of a query.
+pub struct SeriesRows {
+    pub series: Vec<SeriesPoints>,
+    pub rows: u64,
+    pub skipped_rows: u64,
+    /// `date` or `timestamp`: the type forecasts are returned in.
+    pub time_type: String,
+}
+
+/// Run the training query and group its rows by series.
+pub async fn collect(
+    ctx: &SessionContext,
+    query: &str,
+    time_col: &str,
+    value_col: &str,
+    series_col: Option<&str>,
+) -> Result<SeriesRows> {
+    let df = ctx.sql(query).await?;
+    let schema = df.schema().as_arrow().clone();
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let find = |name: &str, option: &str| -> Result<usize> {
+        schema.index_of(name).map_err(|_| {
+            sql_err(
+                SqlState::INVALID_PARAMETER_VALUE,
+                format!(
+                    "the training query has no column \"{name}\" ({option}); its columns are: {}",
+                    names.join(", ")
+                ),
+            )
+        })
+    };
+    let t = find(time_col, "time_col")?;
+    let v = find(value_col, "value_col")?;
+    let time_type = match schema.field(t).data_type() {
+        DataType::Date32 | DataType::Date64 => "date",
+        DataType::Timestamp(..) => "timestamp",
+        other => {
+            return Err(sql_err(
+                SqlState::INVALID_PARAMETER_VALUE,
+                format!(
+                    "the time column \"{time_col}\" has type {other}; it must be a date or timestamp"
+                ),
+            ));
+        }
+    };
+    if !schema.field(v).data_type().is_numeric() {
+        return Err(sql_err(
+            SqlState::INVALID_PARAMETER_VALUE,
+            format!(
+                "the value column \"{value_col}\" has type {}; it must be a number",
+                schema.field(v).data_type()
+            ),
+        ));
+    }
+    let s = match series_col {
+        Some(c) => Some(find(c, "series_col")?),
+        None => None,
+    };
+    let mut index: HashMap<Option<String>, usize> = HashMap::new();
+    let mut series: Vec<SeriesPoints> = Vec::new();
+    let (mut rows, mut skipped_rows) = (0_u64, 0_u64);
+    let mut stream = df.execute_stream().await?;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        rows += batch.num_rows() as u64;
+        let times = seconds(batch.column(t))?;
+        let values = cast(batch.column(v), &DataType::Float64)?;
+        let values = values.as_primitive::<Float64Type>();
+        let keys = match s {
+            Some(s) => Some(as_utf8(batch.column(s))?),
+            None => None,
+        };
+        for row in 0..batch.num_rows() {
+            if times.is_null(row) || values.is_null(row) {
+                skipped_rows += 1;
+                continue;
+            }
+            let value = values.value(row);
+            if !value.is_finite() {
+                return Err(sql_err(
+                    SqlState::INVALID_PARAMETER_VALUE,
+                    format!("the value column holds {value}; values must be finite numbers"),
+                ));
+            }
+            let key = keys.as_ref().and_then(|k| {
+                let k = k.as_string::<i32>();
+                k.is_valid(row).then(|| k.value(row).to_string())
+            });
+            let at = match index.get(&key) {
+                Some(&at) => at,
+                None => {
+                    index.insert(key.clone(), series.len());
+                    series.push((key, Vec::new()));
+                    series.len() - 1
+                }
+            };
+            series[at].1.push((times.value(row), value));
+        }
+    }
+    series.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(SeriesRows {
+        series,
+        rows,
+        skipped_rows,
+        time_type: time_type.into(),
+    })
+}
+
+/// A date or timestamp column as seconds since the epoch.
+fn seconds(array: &ArrayRef) -> Result<Int64Array> {
+    let as_seconds = match array.data_type() {
+        DataType::Date32 => {
+            let days = cast(array, &DataType::Int32)?;
+            let days = cast(&days, &DataType::Int64)?;
+            let days = days.as_primitive::<Int64Type>();
+            return Ok(days.iter().map(|d| d.map(|d| d * 86_400)).collect());
+        }
+        DataType::Timestamp(_, tz) => {
+            cast(array, &DataType::Timestamp(TimeUnit::Second, tz.clone()))?
+        }
+        _ => cast(array, &DataType::Timestamp(TimeUnit::Second, None))?,
+    };
+    let ints = cast(&as_seconds, &DataType::Int64)?;
+    Ok(ints.as_primitive::<Int64Type>().clone())
+}
+
+/// Fit every series, in parallel. Series that cannot be made regular are
+/// errors naming the series.
+pub fn fit_all(
+    rows: &SeriesRows,
+    opts: &ArOptions,
+) -> std::result::Result<Vec<SeriesModel>, String> {
+    let results = parallel::map_ranges(rows.series.len(), 16, |range| {
+        range
+            .map(|i| {
+                let (key, points) = &rows.series[i];
+                let regular = series::regularize(
+                    points.clone(),
+                    opts.frequency,
+                    opts.fill,
+                    opts.sum_duplicates,
+                )
+                .map_err(|e| match key {
+                    Some(k) => format!("series '{k}': {e}"),
+                    None => e,
+                })?;
+                Ok(fit_series(key.clone(), &regular, opts))
+            })
+            .collect::<Vec<std::result::Result<SeriesModel, String>>>()
+    });
+    results.into_iter().flatten().collect()
+}
+
+/// The model file: one row per series; the differencing and time type in
+/// the schema metadata.
+pub fn series_file(
+    models: &[SeriesModel],
+    differencing: &Differencing,
+    time_type: &str,
+) -> Result<ModelFile> {
+    let list = |values: Vec<&[f64]>| -> Result<ArrayRef> {
+        let mut offsets = vec![0_i32];
+        let mut flat = Vec::new();
+        for v in values {
+            flat.extend_from_slice(v);
+            offsets.push(i32::try_from(flat.len()).map_err(|_| {
+                sql_err(
+                    SqlState::PROGRAM_LIMIT_EXCEEDED,
+                    "the model is too large to store",
+                )
+            })?);
+        }
+        Ok(Arc::new(ListArray::try_new(
+            Arc::new(Field::new("item", DataType::Float64, false)),
+            OffsetBuffer::new(offsets.into()),
+            Arc::new(Float64Array::from(flat)),
+            None,
+        )?))
+    };
+    let metadata: HashMap<String, String> = [
+        ("difference", differencing.difference.to_string()),
+        (
+            "seasonal_difference",
+            differencing.seasonal_difference.to_string(),
+        ),
+        ("seasonal_period", differencing.seasonal_period.to_string()),
+        ("time_type", time_type.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let list_field =
+        |name: &str| Field::new_list(name, Field::new("item", DataType::Float64, false), false);
+    let schema = Arc::new(
+        Schema::new(vec![
+            Field::new("series", DataType::Utf8, true),
+            Field::new("method", DataType::Utf8, false),
+            Field::new("note", DataType::Utf8, true),
+            Field::new("frequency", DataType::Utf8, false),
+            Field::new("start", DataType::Int64, false),
+            Field::new("end", DataType::Int64, false),
+            Field::new("p", DataType::Int64, false),
+            Field::new("intercept", DataType::Float64, false),
+            list_field("phi"),
+            Field::new("sigma2", DataType::Float64, false),
+            Field::new("aic", DataType::Float64, false),
+            Field::new("bic", DataType::Float64, false),
+            Field::new("points", DataType::Int64, false),
+            Field::new("filled", DataType::Int64, false),
+            list_field("history"),
+        ])
+        .with_metadata(metadata),
+    );
+    let i64s = |f: &dyn Fn(&SeriesModel) -> i64| -> ArrayRef {
+        Arc::new(Int64Array::from(models.iter().map(f).collect::<Vec<_>>()))
+    };
+    let f64s = |f: &dyn Fn(&SeriesModel) -> f64| -> ArrayRef {
+        Arc::new(Float64Array::from(models.iter().map(f).collect::<Vec<_>>()))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(
+            models.iter().map(|m| m.key.clone()).collect::<Vec<_>>(),
+        )),
+        Arc::new(StringArray::from(
+            models.iter().map(|m| m.method.name()).collect::<Vec<_>>(),
+        )),
+        Arc::new(StringArray::from(
+            models.iter().map(|m| m.note.clone()).collect::<Vec<_>>(),
+        )),
+        Arc::new(StringArray::from(
+            models
+                .iter()
+                .map(|m| frequency_text(m.frequency))
+                .collect::<Vec<_>>(),
+        )),
+        i64s(&|m| m.start),
+        i64s(&|m| m.end),
+        i64s(&|m| m.p as i64),
+        f64s(&|m| m.intercept),
+        list(models.iter().map(|m| m.phi.as_slice()).collect())?,
+        f64s(&|m| m.sigma2),
+        f64s(&|m| m.aic),
+        f64s(&|m| m.bic),
+        i64s(&|m| m.points as i64),
+        i64s(&|m| m.filled as i64),
+        list(models.iter().map(|m| m.history.as_slice()).collect())?,
+    ];
+    let batch = RecordBatch::try_new(schema, columns)?;
+    let mut bytes = Vec::new();
+    {
+        let mut writer = FileWriter::try_new(&mut bytes, &batch.schema())?;
+        writer.write(&batch)?;
+        writer.finish()?;
+    }
+    Ok(ModelFile {
+        name: SERIES_FILE,
+        bytes,
+    })
+}
+
+/// A frequency as stored: `s:<seconds>` or `m:<months>`.
+fn frequency_text(f: Frequency) -> String {
+    match f {
+        Frequency::Seconds(s) => format!("s:{s}"),
+        Frequency::Months(m) => format!("m:{m}"),
+    }
+}
+
+fn frequency_from(text: &str) -> Option<Frequency> {
+    let (kind, n) = text.split_once(':')?;
+    match kind {
+        "s" => n.parse().ok().filter(|s| *s > 0).map(Frequency::Seconds),
+        "m" => n.parse().ok().filter(|m| *m > 0).map(Frequency::Months),
+        _ => None,
+    }
+}
+
+/// A loaded AR model.
+#[derive(Debug)]
+pub struct ArModel {
+    pub series: Vec<SeriesModel>,
+    pub differencing: Differencing,
+    /// `date` or `timestamp`.
+    pub time_type: String,
+}
+
+/// Load a model from its series file.
+pub fn load(bytes: &[u8]) -> std::result::Result<ArModel, SqlError> {
+    load_inner(bytes)
+        .map_err(|e| SqlError::new(SqlState::DATA_EXCEPTION, format!("{SERIES_FILE}: {e}")))
+}
+
+fn load_inner(bytes: &[u8]) -> std::result::Result<ArModel, String> {
+    let reader = FileReader::try_new(IoCursor::new(bytes), None).map_err(|e| e.to_string())?;
+    let schema = reader.schema();
+    let batches: Vec<RecordBatch> = reader
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    let batch = concat_batches(&schema, &batches).map_err(|e| e.to_string())?;
+    let meta = schema.metadata();
+    let number = |k: &str| -> std::result::Result<usize, String> {
+        meta.get(k)
+            .and_then(|v| v.parse().ok())
+            .ok_or(format!("lacks {k}"))
+    };
+    let differencing = Differencing {
+        difference: number("difference")?,
+        seasonal_difference: number("seasonal_difference")?,
+        seasonal_period: number("seasonal_period")?,
+    };
+    let time_type = meta.get("time_type").cloned().ok_or("lacks time_type")?;
+    let col = |name: &str| {
+        batch
+            .column_by_name(name)
+            .ok_or(format!("no column {name}"))
+    };
+    let text = |name: &str| -> std::result::Result<Vec<Option<String>>, String> {
+        Ok(col(name)?
+            .as_string_opt::<i32>()
+            .ok_or(format!("{name} is not text"))?
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    };
+    let ints = |name: &str| -> std::result::Result<Vec<i64>, String> {
+        Ok(col(name)?
+            .as_primitive_opt::<Int64Type>()
+            .ok_or(format!("{name} is not Int64"))?
+            .values()
+            .to_vec())
+    };
+    let floats = |name: &str| -> std::result::Result<Vec<f64>, String> {
+        Ok(col(name)?
+            .as_primitive_opt::<Float64Type>()
+            .ok_or(format!("{name} is not Float64"))?
+            .values()
+            .to_vec())
+    };
+    let lists = |name: &str| -> std::result::Result<Vec<Vec<f64>>, String> {
+        let list = col(name)?
+            .as_list_opt::<i32>()
+            .ok_or(format!("{name} is not a list"))?;
+        (0..list.len())
+            .map(|i| {
+                let v = list.value(i);
+                v.as_primitive_opt::<Float64Type>()
+                    .map(|a| a.values().to_vec())
+                    .ok_or(format!("{name} holds no Float64"))
+            })
+            .collect()
+    };
+    let (keys, methods, notes, freqs) = (
+        text("series")?,
+        text("method")?,
+        text("note")?,
+        text("frequency")?,
+    );
+    let (start, end, p, points, filled) = (
+        ints("start")?,
+        ints("end")?,
+        ints("p")?,
+        ints("points")?,
+        ints("filled")?,
+    );
+    let (intercept, sigma2, aic, bic) = (
+        floats("intercept")?,
+        floats("sigma2")?,
+        floats("aic")?,
+        floats("bic")?,
+    );
+    let (phi, history) = (lists("phi")?, lists("history")?);
+    let mut series = Vec::with_capacity(keys.len());
+    for i in 0..keys.len() {
+        let method = methods[i]
+            .as_deref()
+            .and_then(Method::parse)
+            .ok_or("unknown method")?;
+        let frequency = freqs[i]
+            .as_deref()
+            .and_then(frequency_from)
+            .ok_or("unknown frequency")?;
+        series.push(SeriesModel {
+            key: keys[i].clone(),
+            method,
+            note: notes[i].clone(),
+            frequency,
+            start: start[i],
+            end: end[i],
+            p: usize::try_from(p[i]).map_err(|_| "negative order")?,
+            intercept: intercept[i],
+            phi: phi[i].clone(),
+            sigma2: sigma2[i],
+            aic: aic[i],
+            bic: bic[i],
+            points: usize::try_from(points[i]).unwrap_or(0),
+            filled: usize::try_from(filled[i]).unwrap_or(0),
+            history: history[i].clone(),
+        });
+    }
+    Ok(ArModel {
+        series,
+        differencing,
+        time_type,
+    })
+}
