@@ -1,4 +1,6 @@
-//! `model_weights('model')`: one row per term of a logistic_regression model:
+//! `model_weights('model')`: for an `ar` model, one row per series and term
+//! (`series`, `method`, `term`, `value`: `p`, `intercept`, `phi1`…`phiP`,
+//! `sigma2`, `aic`, `bic`, `points`, `filled`). For a logistic_regression model, one row per term:
 //! `term`, `feature`, `level` (for text features), `weight` (on the
 //! feature's own scale), `std_weight` (on the standardised scale, comparable
 //! across features), `odds_ratio` = exp(weight), `std_error`, `z` and
@@ -32,6 +34,9 @@ impl TableFunctionImpl for ModelWeightsFunc {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
         let name = table_function_model_name("model_weights", args.exprs())?;
         let model = self.models.get(&name)?;
+        if let Some(ar) = model.ar() {
+            return ar_weights(ar);
+        }
         let Some(lr) = model.logistic() else {
             return Err(sql_err(
                 SqlState::INVALID_PARAMETER_VALUE,
@@ -99,4 +104,45 @@ impl TableFunctionImpl for ModelWeightsFunc {
         ];
         memory_table(schema, columns)
     }
+}
+
+/// Per series: the order, coefficients, residual variance and criteria.
+fn ar_weights(ar: &crate::models::ar::model::ArModel) -> Result<Arc<dyn TableProvider>> {
+    let (mut series, mut method, mut term, mut value) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for s in &ar.series {
+        let mut push = |t: String, v: f64| {
+            series.push(s.key.clone());
+            method.push(s.method.name());
+            term.push(t);
+            value.push(v);
+        };
+        push("p".into(), s.p as f64);
+        push("intercept".into(), s.intercept);
+        for (i, phi) in s.phi.iter().enumerate() {
+            push(format!("phi{}", i + 1), *phi);
+        }
+        push("sigma2".into(), s.sigma2);
+        push("aic".into(), s.aic);
+        push("bic".into(), s.bic);
+        push("points".into(), s.points as f64);
+        push("filled".into(), s.filled as f64);
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("series", DataType::Utf8, true),
+        Field::new("method", DataType::Utf8, false),
+        Field::new("term", DataType::Utf8, false),
+        Field::new("value", DataType::Float64, true),
+    ]));
+    let value: Vec<Option<f64>> = value
+        .into_iter()
+        .map(|v| v.is_finite().then_some(v))
+        .collect();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(series)),
+        Arc::new(StringArray::from(method)),
+        Arc::new(StringArray::from(term)),
+        Arc::new(Float64Array::from(value)),
+    ];
+    memory_table(schema, columns)
 }

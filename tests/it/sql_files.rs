@@ -220,3 +220,26 @@ async fn recommendations_walk_through() {
             .all(|r| r[item] != "1" && r[item] != "2" && r[column(fold, "source")] == "fold_in")
     );
 }
+
+#[tokio::test]
+async fn sales_forecast_walk_through() {
+    let sets = run_sets("sales_forecast.sql").await;
+    assert_eq!(sets.len(), 4, "one result per statement");
+    assert_eq!(sets[0][1][0], "category_sales");
+    // 30 days for each of the 8 categories, intervals around the forecast.
+    let forecast = &sets[2];
+    assert_eq!(forecast.len() - 1, 240);
+    let (f, lo, hi, method) = (
+        column(forecast, "revenue"),
+        column(forecast, "low"),
+        column(forecast, "high"),
+        column(forecast, "method"),
+    );
+    for row in &forecast[1..] {
+        let v = |i: usize| row[i].parse::<f64>().expect("number");
+        assert!(v(lo) < v(f) && v(f) < v(hi), "{row:?}");
+        assert_eq!(row[method], "ar");
+    }
+    // Every category has last year's same days to compare with.
+    assert_eq!(sets[3].len() - 1, 8);
+}
