@@ -20,6 +20,10 @@ SELECT day, category, revenue FROM daily_sales;
 -- 2. Per category: the order chosen and the residual spread.
 SELECT property, value FROM model_info('category_sales') WHERE property LIKE 'metric.%';
 
+-- 2b. How good it was: the rolling-origin backtest CREATE MODEL ran
+--     (3 folds of 30 days), per category and overall (series NULL).
+EVALUATE MODEL category_sales OPTIONS (by_series = true);
+
 -- 3. The next 30 days, per category, with 95% intervals.
 SELECT series AS category, ts AS day, round(forecast, 0) AS revenue,
        round(lower, 0) AS low, round(upper, 0) AS high, method

@@ -8,12 +8,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::{Datelike, NaiveDate};
 use rand::Rng;
 use serde::Serialize;
 
 use super::catalogue::CATEGORIES;
 use super::sample::normal;
+use crate::models::ar::calendar::{chinese_new_year, thanksgiving};
 
 /// A shopping festival's effect on one day.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,23 +56,11 @@ const RAMP_FESTIVALS: &[RampFestival] = &[
     },
 ];
 
-/// Chinese New Year's Day; the week after it is a shopping lull (logistics
-/// pause). Dates from the Chinese calendar.
-const SPRING_FESTIVAL: &[(i32, u32, u32)] = &[
-    (2023, 1, 22),
-    (2024, 2, 10),
-    (2025, 1, 29),
-    (2026, 2, 17),
-    (2027, 2, 6),
-    (2028, 1, 26),
-    (2029, 2, 13),
-    (2030, 2, 3),
-];
-
-/// The festival affecting `day`, if any: 618 (June 1–18, peak on the 18th),
-/// Double 11 (November 1–11, peak on the 11th), Black Friday (fourth Friday
-/// of November) and Cyber Monday (the Monday after), and the Spring Festival
-/// lull (New Year's Day and the six days after).
+/// The festival affecting `day`, if any: 618 (June 1–18, peak on the
+/// 18th), Double 11 (November 1–11, peak on the 11th), Black Friday (the
+/// day after the fourth Thursday of November) and Cyber Monday (the Monday
+/// after), and the Spring Festival lull (New Year's Day and the six days
+/// after). The dates are those of `calendar = 'retail_cn' | 'retail_us'`.
 pub fn promotion_on(day: NaiveDate) -> Option<Promotion> {
     let (month, dom) = (day.month(), day.day());
     for festival in RAMP_FESTIVALS {
@@ -88,9 +77,9 @@ pub fn promotion_on(day: NaiveDate) -> Option<Promotion> {
             });
         }
     }
-    if let Some(black_friday) =
-        NaiveDate::from_weekday_of_month_opt(day.year(), 11, Weekday::Fri, 4)
-    {
+    // Black Friday is the day after Thanksgiving (the fourth Thursday),
+    // which is not always the fourth Friday.
+    if let Some(black_friday) = thanksgiving(day.year()).and_then(|t| t.succ_opt()) {
         if day == black_friday {
             return Some(Promotion {
                 name: "black_friday",
@@ -106,16 +95,15 @@ pub fn promotion_on(day: NaiveDate) -> Option<Promotion> {
             });
         }
     }
-    for &(y, m, d) in SPRING_FESTIVAL {
-        if let Some(new_year) = NaiveDate::from_ymd_opt(y, m, d) {
-            let offset = (day - new_year).num_days();
-            if (0..7).contains(&offset) {
-                return Some(Promotion {
-                    name: "spring_festival",
-                    lift: 0.55,
-                    discount: 0.0,
-                });
-            }
+    // The lull: Chinese New Year's Day and the six days after.
+    if let Some(new_year) = chinese_new_year(day.year()) {
+        let offset = (day - new_year).num_days();
+        if (0..7).contains(&offset) {
+            return Some(Promotion {
+                name: "spring_festival",
+                lift: 0.55,
+                discount: 0.0,
+            });
         }
     }
     None
@@ -215,6 +203,13 @@ mod tests {
     fn festival_calendar() {
         assert_eq!(promotion_on(date(2025, 11, 11)).unwrap().name, "double_11");
         assert_eq!(promotion_on(date(2025, 6, 18)).unwrap().lift, 3.0);
+        // 1 November 2024 was a Friday: Thanksgiving fell on the 28th and
+        // Black Friday on the 29th, the fifth Friday.
+        assert_eq!(
+            promotion_on(date(2024, 11, 29)).unwrap().name,
+            "black_friday"
+        );
+        assert_eq!(promotion_on(date(2024, 11, 22)), None);
         // Black Friday 2025 is 28 November; Cyber Monday 1 December.
         assert_eq!(
             promotion_on(date(2025, 11, 28)).unwrap().name,

@@ -100,11 +100,18 @@ impl TableFunctionImpl for ForecastArFunc {
             Vec::new(),
         );
         for s in &ar.series {
-            for (h, row) in s
-                .forecast(&ar.differencing, horizon, level)
-                .iter()
-                .enumerate()
-            {
+            let rows = s.forecast(&ar.differencing, horizon, level).map_err(|e| {
+                let series = s
+                    .key
+                    .as_deref()
+                    .map(|k| format!(" series '{k}':"))
+                    .unwrap_or_default();
+                sql_err(
+                    SqlState::INVALID_PARAMETER_VALUE,
+                    format!("forecast_ar('{name}'):{series} {e}"),
+                )
+            })?;
+            for (h, row) in rows.iter().enumerate() {
                 series.push(s.key.clone());
                 times.push(row.time);
                 steps.push(h as i32 + 1);

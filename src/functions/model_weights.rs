@@ -122,6 +122,9 @@ fn ar_weights(ar: &crate::models::ar::model::ArModel) -> Result<Arc<dyn TablePro
         for (i, phi) in s.phi.iter().enumerate() {
             push(format!("phi{}", i + 1), *phi);
         }
+        for (name, beta) in s.regressors.iter().zip(&s.beta) {
+            push(format!("festival.{name}"), *beta);
+        }
         push("sigma2".into(), s.sigma2);
         push("aic".into(), s.aic);
         push("bic".into(), s.bic);

@@ -7,39 +7,79 @@ use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::error::Result;
 use futures::StreamExt;
 
+use super::ar::BacktestRequest;
 use super::metrics::binary_metrics;
 use super::training_data::as_utf8;
 use super::{LoadedModel, ModelKind};
 use crate::engine::Engine;
 use crate::error::{SqlState, sql_err};
 
+/// What an `EVALUATE MODEL` statement asks for, beyond the model's name.
+#[derive(Debug, Clone, Default)]
+pub struct EvaluateRequest<'a> {
+    pub query: Option<&'a str>,
+    /// Classifiers: the truth column and the decision threshold.
+    pub label: Option<&'a str>,
+    pub threshold: Option<f64>,
+    /// Recommenders: the cut-off.
+    pub k: Option<usize>,
+    /// Forecasters: the backtest's folds, horizon and interval level.
+    pub backtest: BacktestRequest,
+}
+
+/// One metric, of one series (forecasters' per-series rows) or overall.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricRow {
+    pub series: Option<String>,
+    pub metric: String,
+    pub value: f64,
+}
+
+fn overall(rows: Vec<(String, f64)>) -> Vec<MetricRow> {
+    rows.into_iter()
+        .map(|(metric, value)| MetricRow {
+            series: None,
+            metric,
+            value,
+        })
+        .collect()
+}
+
 /// Metric rows. Without a query: the metrics stored at training time
-/// (validation if the model held rows out, else training).
+/// (validation if the model held rows out, else training); forecasters
+/// give their stored backtest, overall and per series.
 pub async fn evaluate(
     engine: &Engine,
     name: &str,
-    query: Option<&str>,
-    label: Option<&str>,
-    threshold: Option<f64>,
-    k: Option<usize>,
-) -> Result<Vec<(String, f64)>> {
+    request: EvaluateRequest<'_>,
+) -> Result<Vec<MetricRow>> {
     let model = engine.models().get(name)?;
-    let Some(query) = query else {
-        return Ok(stored_metrics(&model));
-    };
-    match &model.kind {
-        ModelKind::Ar(_) => Err(sql_err(
-            SqlState::FEATURE_NOT_SUPPORTED,
-            "EVALUATE MODEL ... ON (...) is not implemented for ar models yet (rolling-origin backtests are planned)",
-        )),
-        ModelKind::MatrixFactorization(mf) => {
+    let backtest_options = request.backtest.folds.is_some()
+        || request.backtest.horizon.is_some()
+        || request.backtest.level.is_some();
+    let (label, threshold, k) = (request.label, request.threshold, request.k);
+    let rows = match (&model.kind, request.query) {
+        (ModelKind::Ar(ar), query) => {
+            return evaluate_ar(engine, &model, ar, query, request.backtest).await;
+        }
+        _ if backtest_options => {
+            return Err(sql_err(
+                SqlState::INVALID_PARAMETER_VALUE,
+                format!(
+                    "the options folds, horizon and level apply to forecasting (ar) models; \"{name}\" is a {} model",
+                    model.meta.model_type
+                ),
+            ));
+        }
+        (_, None) => return Ok(overall(stored_metrics(&model))),
+        (ModelKind::MatrixFactorization(mf), Some(query)) => {
             let k = k
                 .or_else(|| model.meta.options.get("k").and_then(|v| v.parse().ok()))
                 .unwrap_or(10);
             super::matrix_factorization::evaluation::evaluate(engine, mf, &model.meta, query, k)
                 .await
         }
-        ModelKind::LogisticRegression(lr) => {
+        (ModelKind::LogisticRegression(lr), Some(query)) => {
             let label = label
                 .map(str::to_string)
                 .or_else(|| model.meta.label.clone())
@@ -99,7 +139,40 @@ pub async fn evaluate(
                 .map(|(n, v)| (n.to_string(), v))
                 .collect())
         }
+    }?;
+    Ok(overall(rows))
+}
+
+/// Forecasters: the stored or a fresh backtest, overall and per series.
+/// Models trained without a backtest answer with their training metrics.
+async fn evaluate_ar(
+    engine: &Engine,
+    model: &LoadedModel,
+    ar: &super::ar::model::ArModel,
+    query: Option<&str>,
+    request: super::ar::BacktestRequest,
+) -> Result<Vec<MetricRow>> {
+    let stored = model
+        .meta
+        .metrics
+        .contains_key("validation_backtest_points");
+    if query.is_none() && !stored && request.folds.is_none() && request.horizon.is_none() {
+        return Ok(overall(stored_metrics(model)));
     }
+    let rows = super::ar::evaluate(engine, &model.meta, ar, query, request).await?;
+    Ok(rows
+        .into_iter()
+        .flat_map(|(series, values)| {
+            super::ar::backtest::METRICS
+                .iter()
+                .zip(values)
+                .map(move |(m, value)| MetricRow {
+                    series: series.clone(),
+                    metric: (*m).to_string(),
+                    value,
+                })
+        })
+        .collect())
 }
 
 fn stored_metrics(model: &LoadedModel) -> Vec<(String, f64)> {

@@ -80,7 +80,7 @@ impl EcomStatement {
             Self::ShowModels(_) => Some(ShowModels::schema()),
             Self::CreateModel(_) => Some(CreateModel::schema()),
             Self::DescribeModel(_) => Some(DescribeModel::schema()),
-            Self::EvaluateModel(_) => Some(EvaluateModel::schema()),
+            Self::EvaluateModel(s) => Some(s.schema()),
             Self::DropModel(_) | Self::AlterModel(_) | Self::Deallocate(_) => None,
         }
     }

@@ -5,6 +5,7 @@ mod common;
 
 mod cli;
 mod demo_data;
+mod forecast;
 mod models;
 mod recommend;
 mod registration;

@@ -224,10 +224,34 @@ async fn recommendations_walk_through() {
 #[tokio::test]
 async fn sales_forecast_walk_through() {
     let sets = run_sets("sales_forecast.sql").await;
-    assert_eq!(sets.len(), 4, "one result per statement");
+    assert_eq!(sets.len(), 5, "one result per statement");
     assert_eq!(sets[0][1][0], "category_sales");
+    // The backtest: 7 metrics for each of the 8 categories and overall.
+    // MASE compares 1..30-step errors with the one-step in-sample seasonal
+    // naive error, so it sits above 1 (1.42 here; 1.46 for the seasonal
+    // naive forecast itself, p = 0); the 95% intervals cover most points.
+    let backtest = &sets[2];
+    assert_eq!(backtest.len() - 1, 63);
+    let (series, metric, value) = (
+        column(backtest, "series"),
+        column(backtest, "metric"),
+        column(backtest, "value"),
+    );
+    let overall = |name: &str| -> f64 {
+        backtest[1..]
+            .iter()
+            .find(|r| r[series].is_empty() && r[metric] == name)
+            .and_then(|r| r[value].parse().ok())
+            .unwrap_or(f64::NAN)
+    };
+    assert!(
+        overall("mase") > 0.5 && overall("mase") < 2.0,
+        "{backtest:?}"
+    );
+    assert!(overall("coverage") > 0.8, "{backtest:?}");
+    assert_eq!(overall("points"), 8.0 * 3.0 * 30.0);
     // 30 days for each of the 8 categories, intervals around the forecast.
-    let forecast = &sets[2];
+    let forecast = &sets[3];
     assert_eq!(forecast.len() - 1, 240);
     let (f, lo, hi, method) = (
         column(forecast, "revenue"),
@@ -241,5 +265,5 @@ async fn sales_forecast_walk_through() {
         assert_eq!(row[method], "ar");
     }
     // Every category has last year's same days to compare with.
-    assert_eq!(sets[3].len() - 1, 8);
+    assert_eq!(sets[4].len() - 1, 8);
 }

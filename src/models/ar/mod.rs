@@ -8,6 +8,8 @@
 //! Series too short or degenerate for that fall back to the seasonal naive
 //! forecast or the mean, and say so in `method`.
 
+pub mod backtest;
+pub mod calendar;
 pub mod least_squares;
 pub mod model;
 pub mod process;
@@ -16,7 +18,8 @@ pub mod series;
 use chrono::Utc;
 use datafusion::error::Result;
 
-use model::{ArOptions, Differencing};
+use calendar::Calendar;
+use model::{ArModel, ArOptions, Differencing};
 use process::Criterion;
 use series::{Fill, Frequency};
 
@@ -25,6 +28,7 @@ use super::store::{FeatureMeta, MODEL_FORMAT_VERSION, ModelFile, ModelMeta};
 use crate::engine::{Engine, Notices};
 use crate::error::{SqlState, sql_err};
 use crate::statements::OptionList;
+use crate::statements::OptionValue;
 
 pub const MODEL_TYPE: &str = "ar";
 
@@ -44,6 +48,7 @@ pub const OPTIONS: &[&str] = &[
     "duplicates",
     "calendar",
     "horizon",
+    "backtest_folds",
 ];
 
 fn parse_options(opts: &ModelOptions<'_>) -> Result<(ArOptions, Differencing)> {
@@ -82,13 +87,17 @@ fn parse_options(opts: &ModelOptions<'_>) -> Result<(ArOptions, Differencing)> {
         _ => Fill::Zero,
     };
     let sum_duplicates = opts.choice("duplicates", "sum", &["sum", "error"])? == "sum";
-    if opts.choice("calendar", "none", &["none", "retail_cn", "retail_us"])? != "none" {
-        return Err(sql_err(
-            SqlState::FEATURE_NOT_SUPPORTED,
-            "calendar effects are not implemented yet; use calendar = 'none'",
-        ));
-    }
-    opts.whole("horizon", 30, 1, 100_000)?;
+    let calendar = match opts.text("calendar") {
+        None => Calendar::NONE,
+        Some(text) => Calendar::parse(&text).ok_or_else(|| {
+            sql_err(
+                SqlState::INVALID_PARAMETER_VALUE,
+                format!(
+                    "calendar = '{text}': expected none, retail_cn, retail_us or 'retail_cn,retail_us'"
+                ),
+            )
+        })?,
+    };
     Ok((
         ArOptions {
             p,
@@ -104,6 +113,7 @@ fn parse_options(opts: &ModelOptions<'_>) -> Result<(ArOptions, Differencing)> {
             frequency,
             fill,
             sum_duplicates,
+            calendar,
         },
         Differencing {
             difference: opts.whole("difference", 0, 0, 2)? as usize,
@@ -113,6 +123,7 @@ fn parse_options(opts: &ModelOptions<'_>) -> Result<(ArOptions, Differencing)> {
             } else {
                 0
             },
+            calendar,
         },
     ))
 }
@@ -127,6 +138,13 @@ pub async fn create(
 ) -> Result<(ModelMeta, Vec<ModelFile>, u64)> {
     let opts = ModelOptions::new(options, MODEL_TYPE, OPTIONS)?;
     let (ar, differencing) = parse_options(&opts)?;
+    let horizon = opts.whole("horizon", 30, 1, 100_000)? as usize;
+    let folds = opts.whole("backtest_folds", 3, 0, 100)? as usize;
+    let plan = (folds > 0).then_some(model::BacktestPlan {
+        folds,
+        horizon,
+        level: 0.95,
+    });
     let time_col = opts.required_text("time_col")?;
     let value_col = opts.required_text("value_col")?;
     let series_col = opts.text("series_col");
@@ -161,16 +179,22 @@ pub async fn create(
         }
     ));
     let task_opts = ar.clone();
-    let (fitted, rows) =
-        tokio::task::spawn_blocking(move || (model::fit_all(&rows, &task_opts), rows))
-            .await
-            .map_err(|e| {
-                sql_err(
-                    SqlState::INTERNAL_ERROR,
-                    format!("training task failed: {e}"),
-                )
-            })?;
+    let (fitted, rows) = tokio::task::spawn_blocking(move || {
+        (model::fit_all(&rows, &task_opts, &differencing, plan), rows)
+    })
+    .await
+    .map_err(|e| {
+        sql_err(
+            SqlState::INTERNAL_ERROR,
+            format!("training task failed: {e}"),
+        )
+    })?;
     let fitted = fitted.map_err(|e| sql_err(SqlState::INVALID_PARAMETER_VALUE, e))?;
+    let mut errors = backtest::Errors::default();
+    for e in fitted.iter().filter_map(|(_, e)| e.as_ref()) {
+        errors.add(e);
+    }
+    let fitted: Vec<model::SeriesModel> = fitted.into_iter().map(|(m, _)| m).collect();
     let fallbacks = fitted
         .iter()
         .filter(|m| m.method != model::Method::Ar)
@@ -199,6 +223,20 @@ pub async fn create(
             ar_models.iter().map(|m| m.sigma2.sqrt()).sum::<f64>() / n,
         );
     }
+    if errors.points > 0 {
+        for (name, value) in errors.metrics() {
+            if value.is_finite() {
+                metrics.insert(format!("validation_backtest_{name}"), value);
+            }
+        }
+        notices.send(format!(
+            "backtest ({} folds of {} steps): MASE {:.4}, coverage {:.3}",
+            plan.map_or(0, |p| p.folds),
+            plan.map_or(0, |p| p.horizon),
+            errors.metrics()[4].1,
+            errors.metrics()[5].1
+        ));
+    }
     let file = model::series_file(&fitted, &differencing, &rows.time_type)?;
     let mut features = vec![
         FeatureMeta {
@@ -219,6 +257,11 @@ pub async fn create(
             kind: "series".into(),
         });
     }
+    let headline_metric = if metrics.contains_key("validation_backtest_mase") {
+        Some("validation_backtest_mase".to_string())
+    } else {
+        Some("train_mean_sigma".to_string()).filter(|_| !ar_models.is_empty())
+    };
     let meta = ModelMeta {
         format_version: MODEL_FORMAT_VERSION,
         name: name.to_string(),
@@ -229,10 +272,128 @@ pub async fn create(
         features,
         options: opts.as_map(),
         metrics,
-        headline_metric: Some("train_mean_sigma".to_string()).filter(|_| !ar_models.is_empty()),
+        headline_metric,
         label: None,
         classes: Vec::new(),
         training_seconds: 0.0,
     };
     Ok((meta, vec![file], 0))
+}
+
+/// What `EVALUATE MODEL` asks of an ar model's backtest.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BacktestRequest {
+    pub folds: Option<usize>,
+    pub horizon: Option<usize>,
+    pub level: Option<f64>,
+}
+
+/// Backtest metrics: the overall ones (key None) first, then one set per
+/// series of a model with `series_col`.
+pub type BacktestRows = Vec<(Option<String>, [f64; 7])>;
+
+/// `EVALUATE MODEL` for ar models. Without a query: the backtest stored at
+/// training. With one: a fresh rolling-origin backtest on its rows, with the
+/// model's training options (order selection, differencing, gap rule).
+pub async fn evaluate(
+    engine: &Engine,
+    meta: &ModelMeta,
+    model: &ArModel,
+    query: Option<&str>,
+    request: BacktestRequest,
+) -> Result<BacktestRows> {
+    let list = OptionList(
+        meta.options
+            .iter()
+            .map(|(k, v)| (k.clone(), OptionValue::Str(v.clone())))
+            .collect(),
+    );
+    let opts = ModelOptions::new(&list, MODEL_TYPE, OPTIONS)?;
+    let stored_folds = opts.whole("backtest_folds", 3, 0, 100)? as usize;
+    let stored_horizon = opts.whole("horizon", 30, 1, 100_000)? as usize;
+    let by_series = opts.text("series_col").is_some();
+    let Some(query) = query else {
+        let asked_other = request.folds.is_some_and(|f| f != stored_folds)
+            || request.horizon.is_some_and(|h| h != stored_horizon)
+            || request.level.is_some_and(|l| l != 0.95);
+        let overall: Vec<f64> = backtest::METRICS
+            .iter()
+            .map(|m| {
+                meta.metrics
+                    .get(&format!("validation_backtest_{m}"))
+                    .copied()
+                    .unwrap_or(f64::NAN)
+            })
+            .collect();
+        if asked_other || stored_folds == 0 || overall[6].is_nan() {
+            return Err(sql_err(
+                SqlState::INVALID_PARAMETER_VALUE,
+                format!(
+                    "model \"{}\" stores a backtest of {stored_folds} folds of {stored_horizon} steps at the 95% level{}; for another backtest give the series: EVALUATE MODEL {} ON (<query>) OPTIONS (folds = ..., horizon = ..., level = ...)",
+                    meta.name,
+                    if stored_folds == 0 || overall[6].is_nan() {
+                        " (none: no series was long enough, or backtest_folds = 0)"
+                    } else {
+                        ""
+                    },
+                    meta.name
+                ),
+            ));
+        }
+        let mut rows: BacktestRows = vec![(None, overall.try_into().unwrap_or([f64::NAN; 7]))];
+        if by_series {
+            rows.extend(
+                model
+                    .series
+                    .iter()
+                    .filter_map(|s| Some((s.key.clone(), s.backtest?))),
+            );
+        }
+        return Ok(rows);
+    };
+    let (ar, differencing) = parse_options(&opts)?;
+    let folds = request.folds.unwrap_or(stored_folds.max(1));
+    let horizon = request.horizon.unwrap_or(stored_horizon);
+    let level = request.level.unwrap_or(0.95);
+    let series_col = opts.text("series_col");
+    let rows = model::collect(
+        engine.session_context(),
+        query,
+        &opts.required_text("time_col")?,
+        &opts.required_text("value_col")?,
+        series_col.as_deref(),
+    )
+    .await?;
+    let plan = model::BacktestPlan {
+        folds,
+        horizon,
+        level,
+    };
+    let results =
+        tokio::task::spawn_blocking(move || model::backtest_all(&rows, &ar, &differencing, plan))
+            .await
+            .map_err(|e| {
+                sql_err(
+                    SqlState::INTERNAL_ERROR,
+                    format!("backtest task failed: {e}"),
+                )
+            })?
+            .map_err(|e| sql_err(SqlState::INVALID_PARAMETER_VALUE, e))?;
+    let mut overall = backtest::Errors::default();
+    for (_, e) in &results {
+        overall.add(e);
+    }
+    if overall.points == 0 {
+        return Err(sql_err(
+            SqlState::INVALID_PARAMETER_VALUE,
+            format!(
+                "no series is long enough for a backtest of {folds} folds of {horizon} steps (each fold keeps at least 2 · horizon points to train on); lower horizon or folds"
+            ),
+        ));
+    }
+    let mut out: BacktestRows = vec![(None, overall.values())];
+    if by_series {
+        out.extend(results.into_iter().map(|(k, e)| (k, e.values())));
+    }
+    Ok(out)
 }

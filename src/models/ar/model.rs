@@ -17,6 +17,7 @@ use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
 
+use super::calendar::Calendar;
 use super::process::{self, Criterion};
 use super::series::{self, Fill, Frequency};
 use crate::error::{SqlError, SqlState, sql_err};
@@ -70,6 +71,7 @@ pub struct ArOptions {
     pub frequency: Option<Frequency>,
     pub fill: Fill,
     pub sum_duplicates: bool,
+    pub calendar: Calendar,
 }
 
 /// One series' fitted model.
@@ -86,6 +88,10 @@ pub struct SeriesModel {
     pub p: usize,
     pub intercept: f64,
     pub phi: Vec<f64>,
+    /// The festival regressors kept for this series (see [`Calendar`]) and
+    /// their coefficients.
+    pub regressors: Vec<String>,
+    pub beta: Vec<f64>,
     pub sigma2: f64,
     pub aic: f64,
     pub bic: f64,
@@ -93,6 +99,9 @@ pub struct SeriesModel {
     pub filled: usize,
     /// The last values of the (undifferenced) series, oldest first.
     pub history: Vec<f64>,
+    /// The training backtest's metrics (`backtest::METRICS` order), when
+    /// one ran and the series was long enough for a fold.
+    pub backtest: Option<[f64; 7]>,
 }
 
 /// A forecast row.
@@ -106,7 +115,12 @@ pub struct ForecastRow {
 
 impl SeriesModel {
     /// The next `horizon` steps with `level` prediction intervals.
-    pub fn forecast(&self, opts: &Differencing, horizon: usize, level: f64) -> Vec<ForecastRow> {
+    pub fn forecast(
+        &self,
+        opts: &Differencing,
+        horizon: usize,
+        level: f64,
+    ) -> std::result::Result<Vec<ForecastRow>, String> {
         let z = process::normal_quantile(0.5 + level / 2.0);
         let steps: Vec<process::Step> = match self.method {
             Method::Ar => {
@@ -116,7 +130,15 @@ impl SeriesModel {
                     opts.seasonal_period,
                     opts.seasonal_difference,
                 );
-                process::forecast(self.intercept, &a, self.sigma2, &self.history, horizon)
+                let offsets = self.festival_offsets(opts, horizon)?;
+                process::forecast_with(
+                    self.intercept,
+                    &a,
+                    &offsets,
+                    self.sigma2,
+                    &self.history,
+                    horizon,
+                )
             }
             Method::SeasonalNaive => {
                 let s = self.history.len().max(1);
@@ -134,7 +156,7 @@ impl SeriesModel {
                 })
                 .collect(),
         };
-        steps
+        Ok(steps
             .iter()
             .enumerate()
             .filter_map(|(h, s)| {
@@ -146,33 +168,99 @@ impl SeriesModel {
                     upper: s.mean + z * s.std_error,
                 })
             })
-            .collect()
+            .collect())
+    }
+
+    /// Σ βⱼ·(differenced festival j) at each forecast step: the regressors
+    /// were fitted on the same differences as the series, so the festival
+    /// columns are differenced with the same polynomial here.
+    fn festival_offsets(
+        &self,
+        opts: &Differencing,
+        horizon: usize,
+    ) -> std::result::Result<Vec<f64>, String> {
+        if self.regressors.is_empty() || horizon == 0 {
+            return Ok(Vec::new());
+        }
+        let a = process::integrated_coefficients(
+            &[],
+            opts.difference,
+            opts.seasonal_period,
+            opts.seasonal_difference,
+        );
+        let lags = a.len();
+        let start = self
+            .frequency
+            .step(self.end, 1 - lags as i64)
+            .ok_or("a forecast time is out of range")?;
+        let columns = opts
+            .calendar
+            .columns(self.frequency, start, lags + horizon)?;
+        let names = opts.calendar.festivals();
+        let mut offsets = vec![0.0; horizon];
+        for (name, beta) in self.regressors.iter().zip(&self.beta) {
+            let Some(j) = names.iter().position(|n| n == name) else {
+                return Err(format!(
+                    "festival '{name}' is not in calendar '{}'",
+                    opts.calendar.name()
+                ));
+            };
+            let x = &columns[j];
+            for (h, offset) in offsets.iter_mut().enumerate() {
+                let t = lags + h;
+                let differenced = x[t]
+                    - a.iter()
+                        .enumerate()
+                        .map(|(i, ai)| ai * x[t - i - 1])
+                        .sum::<f64>();
+                *offset += beta * differenced;
+            }
+        }
+        Ok(offsets)
     }
 }
 
-/// The differencing every series of a model shares.
+/// The differencing (and festival calendar) every series of a model shares.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Differencing {
     pub difference: usize,
     pub seasonal_difference: usize,
     pub seasonal_period: usize,
+    pub calendar: Calendar,
 }
 
-/// Fit one regular series.
-pub fn fit_series(key: Option<String>, regular: &series::Regular, opts: &ArOptions) -> SeriesModel {
-    let y = &regular.values;
-    let s = opts.seasonal_period;
-    let mut w = y.clone();
-    for _ in 0..opts.difference {
+/// `d` regular and `seasonal_d` seasonal differences of period `s`.
+fn differenced(v: &[f64], d: usize, seasonal_d: usize, s: usize) -> Vec<f64> {
+    let mut w = v.to_vec();
+    for _ in 0..d {
         w = w.windows(2).map(|p| p[1] - p[0]).collect();
     }
-    for _ in 0..opts.seasonal_difference {
+    for _ in 0..seasonal_d {
         w = if s > 0 && w.len() > s {
             (s..w.len()).map(|t| w[t] - w[t - s]).collect()
         } else {
             Vec::new()
         };
     }
+    w
+}
+
+/// Fit one regular series. Errors only when the festival calendar cannot
+/// cover the series; anything else falls back to a simpler method.
+pub fn fit_series(
+    key: Option<String>,
+    regular: &series::Regular,
+    opts: &ArOptions,
+) -> std::result::Result<SeriesModel, String> {
+    let y = &regular.values;
+    let s = opts.seasonal_period;
+    let w = differenced(y, opts.difference, opts.seasonal_difference, s);
+    let festivals: Vec<Vec<f64>> = opts
+        .calendar
+        .columns(regular.frequency, regular.start, y.len())?
+        .iter()
+        .map(|c| differenced(c, opts.difference, opts.seasonal_difference, s))
+        .collect();
     let frequency = regular.frequency;
     let end = frequency
         .step(regular.start, y.len() as i64 - 1)
@@ -187,29 +275,43 @@ pub fn fit_series(key: Option<String>, regular: &series::Regular, opts: &ArOptio
         p: 0,
         intercept: 0.0,
         phi: Vec::new(),
+        regressors: Vec::new(),
+        beta: Vec::new(),
         sigma2: 0.0,
         aic: f64::NAN,
         bic: f64::NAN,
         points: y.len(),
         filled: regular.filled,
         history: Vec::new(),
+        backtest: None,
     };
+    // Festivals absent from (or indistinguishable in) the fitting sample
+    // are left out rather than making the design singular.
+    let usable = |start: usize| -> Vec<usize> { process::independent_columns(&festivals, start) };
+    let pick =
+        |kept: &[usize]| -> Vec<Vec<f64>> { kept.iter().map(|&j| festivals[j].clone()).collect() };
     let attempt = || -> Result<SeriesModel, String> {
         let p = match opts.p {
             Some(p) => p,
             None => {
                 let room = (w.len() / 2).saturating_sub(1);
-                process::select_order(&w, opts.max_p.min(room), opts.criterion)?
+                let max_p = opts.max_p.min(room);
+                let kept = usable(max_p);
+                process::select_order_with(&w, &pick(&kept), max_p, opts.criterion)?
             }
         };
-        let fit = process::fit(&w, p)?;
+        let kept = usable(p);
+        let fit = process::fit_with(&w, &pick(&kept), p)?;
         let keep = p + opts.difference + opts.seasonal_difference * s;
         let history = y[y.len().saturating_sub(keep.max(1))..].to_vec();
+        let names = opts.calendar.festivals();
         Ok(SeriesModel {
             method: Method::Ar,
             p,
             intercept: fit.intercept,
             phi: fit.phi,
+            regressors: kept.iter().map(|&j| names[j].to_string()).collect(),
+            beta: fit.beta,
             sigma2: fit.sigma2,
             aic: fit.aic,
             bic: fit.bic,
@@ -217,10 +319,10 @@ pub fn fit_series(key: Option<String>, regular: &series::Regular, opts: &ArOptio
             ..base.clone()
         })
     };
-    match attempt() {
+    Ok(match attempt() {
         Ok(m) => m,
         Err(why) => fallback(base, y, s, why),
-    }
+    })
 }
 
 /// Seasonal naive when a full cycle or more exists (twice, for a
@@ -382,31 +484,92 @@ fn seconds(array: &ArrayRef) -> Result<Int64Array> {
     Ok(ints.as_primitive::<Int64Type>().clone())
 }
 
-/// Fit every series, in parallel. Series that cannot be made regular are
-/// errors naming the series.
+/// A backtest to run beside each fit: folds, horizon and the interval level.
+#[derive(Debug, Clone, Copy)]
+pub struct BacktestPlan {
+    pub folds: usize,
+    pub horizon: usize,
+    pub level: f64,
+}
+
+/// Fit every series (and backtest it, given a plan), in parallel. Series
+/// that cannot be made regular are errors naming the series.
 pub fn fit_all(
     rows: &SeriesRows,
     opts: &ArOptions,
-) -> std::result::Result<Vec<SeriesModel>, String> {
+    differencing: &Differencing,
+    plan: Option<BacktestPlan>,
+) -> std::result::Result<Vec<(SeriesModel, Option<super::backtest::Errors>)>, String> {
     let results = parallel::map_ranges(rows.series.len(), 16, |range| {
         range
             .map(|i| {
                 let (key, points) = &rows.series[i];
-                let regular = series::regularize(
-                    points.clone(),
-                    opts.frequency,
-                    opts.fill,
-                    opts.sum_duplicates,
-                )
-                .map_err(|e| match key {
+                let regular = regularize(key, points, opts)?;
+                let errors = plan.and_then(|p| {
+                    super::backtest::backtest(
+                        &regular,
+                        opts,
+                        differencing,
+                        p.folds,
+                        p.horizon,
+                        p.level,
+                    )
+                });
+                let mut model = fit_series(key.clone(), &regular, opts).map_err(|e| match key {
                     Some(k) => format!("series '{k}': {e}"),
                     None => e,
                 })?;
-                Ok(fit_series(key.clone(), &regular, opts))
+                model.backtest = errors.as_ref().map(super::backtest::Errors::values);
+                Ok((model, errors))
             })
-            .collect::<Vec<std::result::Result<SeriesModel, String>>>()
+            .collect::<Vec<std::result::Result<_, String>>>()
     });
     results.into_iter().flatten().collect()
+}
+
+/// Backtest every series long enough for a fold, in parallel.
+pub fn backtest_all(
+    rows: &SeriesRows,
+    opts: &ArOptions,
+    differencing: &Differencing,
+    plan: BacktestPlan,
+) -> std::result::Result<Vec<(Option<String>, super::backtest::Errors)>, String> {
+    let results = parallel::map_ranges(rows.series.len(), 16, |range| {
+        range
+            .map(|i| {
+                let (key, points) = &rows.series[i];
+                let regular = regularize(key, points, opts)?;
+                Ok(super::backtest::backtest(
+                    &regular,
+                    opts,
+                    differencing,
+                    plan.folds,
+                    plan.horizon,
+                    plan.level,
+                )
+                .map(|e| (key.clone(), e)))
+            })
+            .collect::<Vec<std::result::Result<_, String>>>()
+    });
+    let all: Vec<Option<_>> = results.into_iter().flatten().collect::<Result<_, _>>()?;
+    Ok(all.into_iter().flatten().collect())
+}
+
+fn regularize(
+    key: &Option<String>,
+    points: &[(i64, f64)],
+    opts: &ArOptions,
+) -> std::result::Result<series::Regular, String> {
+    series::regularize(
+        points.to_vec(),
+        opts.frequency,
+        opts.fill,
+        opts.sum_duplicates,
+    )
+    .map_err(|e| match key {
+        Some(k) => format!("series '{k}': {e}"),
+        None => e,
+    })
 }
 
 /// The model file: one row per series; the differencing and time type in
@@ -442,6 +605,7 @@ pub fn series_file(
             differencing.seasonal_difference.to_string(),
         ),
         ("seasonal_period", differencing.seasonal_period.to_string()),
+        ("calendar", differencing.calendar.name().to_string()),
         ("time_type", time_type.to_string()),
     ]
     .into_iter()
@@ -450,23 +614,38 @@ pub fn series_file(
     let list_field =
         |name: &str| Field::new_list(name, Field::new("item", DataType::Float64, false), false);
     let schema = Arc::new(
-        Schema::new(vec![
-            Field::new("series", DataType::Utf8, true),
-            Field::new("method", DataType::Utf8, false),
-            Field::new("note", DataType::Utf8, true),
-            Field::new("frequency", DataType::Utf8, false),
-            Field::new("start", DataType::Int64, false),
-            Field::new("end", DataType::Int64, false),
-            Field::new("p", DataType::Int64, false),
-            Field::new("intercept", DataType::Float64, false),
-            list_field("phi"),
-            Field::new("sigma2", DataType::Float64, false),
-            Field::new("aic", DataType::Float64, false),
-            Field::new("bic", DataType::Float64, false),
-            Field::new("points", DataType::Int64, false),
-            Field::new("filled", DataType::Int64, false),
-            list_field("history"),
-        ])
+        Schema::new(
+            vec![
+                Field::new("series", DataType::Utf8, true),
+                Field::new("method", DataType::Utf8, false),
+                Field::new("note", DataType::Utf8, true),
+                Field::new("frequency", DataType::Utf8, false),
+                Field::new("start", DataType::Int64, false),
+                Field::new("end", DataType::Int64, false),
+                Field::new("p", DataType::Int64, false),
+                Field::new("intercept", DataType::Float64, false),
+                list_field("phi"),
+                Field::new("sigma2", DataType::Float64, false),
+                Field::new("aic", DataType::Float64, false),
+                Field::new("bic", DataType::Float64, false),
+                Field::new("points", DataType::Int64, false),
+                Field::new("filled", DataType::Int64, false),
+                list_field("history"),
+                Field::new_list(
+                    "regressors",
+                    Field::new("item", DataType::Utf8, false),
+                    false,
+                ),
+                list_field("beta"),
+            ]
+            .into_iter()
+            .chain(
+                super::backtest::METRICS
+                    .iter()
+                    .map(|m| Field::new(format!("backtest_{m}"), DataType::Float64, true)),
+            )
+            .collect::<Vec<_>>(),
+        )
         .with_metadata(metadata),
     );
     let i64s = |f: &dyn Fn(&SeriesModel) -> i64| -> ArrayRef {
@@ -475,7 +654,7 @@ pub fn series_file(
     let f64s = |f: &dyn Fn(&SeriesModel) -> f64| -> ArrayRef {
         Arc::new(Float64Array::from(models.iter().map(f).collect::<Vec<_>>()))
     };
-    let columns: Vec<ArrayRef> = vec![
+    let mut columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from(
             models.iter().map(|m| m.key.clone()).collect::<Vec<_>>(),
         )),
@@ -502,7 +681,39 @@ pub fn series_file(
         i64s(&|m| m.points as i64),
         i64s(&|m| m.filled as i64),
         list(models.iter().map(|m| m.history.as_slice()).collect())?,
+        {
+            let names: Vec<&str> = models
+                .iter()
+                .flat_map(|m| m.regressors.iter().map(String::as_str))
+                .collect();
+            let mut offsets = vec![0_i32];
+            let mut total = 0_usize;
+            for m in models {
+                total += m.regressors.len();
+                offsets.push(i32::try_from(total).map_err(|_| {
+                    sql_err(
+                        SqlState::PROGRAM_LIMIT_EXCEEDED,
+                        "the model is too large to store",
+                    )
+                })?);
+            }
+            Arc::new(ListArray::try_new(
+                Arc::new(Field::new("item", DataType::Utf8, false)),
+                OffsetBuffer::new(offsets.into()),
+                Arc::new(StringArray::from(names)),
+                None,
+            )?)
+        },
+        list(models.iter().map(|m| m.beta.as_slice()).collect())?,
     ];
+    for i in 0..super::backtest::METRICS.len() {
+        columns.push(Arc::new(Float64Array::from(
+            models
+                .iter()
+                .map(|m| m.backtest.map(|b| b[i]))
+                .collect::<Vec<_>>(),
+        )));
+    }
     let batch = RecordBatch::try_new(schema, columns)?;
     let mut bytes = Vec::new();
     {
@@ -565,6 +776,11 @@ fn load_inner(bytes: &[u8]) -> std::result::Result<ArModel, String> {
         difference: number("difference")?,
         seasonal_difference: number("seasonal_difference")?,
         seasonal_period: number("seasonal_period")?,
+        // Models stored before calendars existed have none.
+        calendar: match meta.get("calendar") {
+            None => Calendar::NONE,
+            Some(c) => Calendar::parse(c).ok_or(format!("unknown calendar {c}"))?,
+        },
     };
     let time_type = meta.get("time_type").cloned().ok_or("lacks time_type")?;
     let col = |name: &str| {
@@ -627,6 +843,35 @@ fn load_inner(bytes: &[u8]) -> std::result::Result<ArModel, String> {
         floats("bic")?,
     );
     let (phi, history) = (lists("phi")?, lists("history")?);
+    // Festival regressors: absent in models stored before calendars existed.
+    let beta = match batch.column_by_name("beta") {
+        Some(_) => lists("beta")?,
+        None => vec![Vec::new(); keys.len()],
+    };
+    let regressors: Vec<Vec<String>> = match batch.column_by_name("regressors") {
+        None => vec![Vec::new(); keys.len()],
+        Some(c) => {
+            let list = c.as_list_opt::<i32>().ok_or("regressors is not a list")?;
+            (0..list.len())
+                .map(|i| {
+                    let v = list.value(i);
+                    v.as_string_opt::<i32>()
+                        .map(|a| a.iter().flatten().map(str::to_string).collect())
+                        .ok_or("regressors holds no text")
+                })
+                .collect::<std::result::Result<_, _>>()?
+        }
+    };
+    // Backtest columns are optional: a model trained with backtest_folds = 0
+    // still has them (all NULL), but reading stays lenient.
+    let backtests: Vec<Option<&Float64Array>> = super::backtest::METRICS
+        .iter()
+        .map(|m| {
+            batch
+                .column_by_name(&format!("backtest_{m}"))
+                .and_then(|c| c.as_primitive_opt::<Float64Type>())
+        })
+        .collect();
     let mut series = Vec::with_capacity(keys.len());
     for i in 0..keys.len() {
         let method = methods[i]
@@ -647,12 +892,26 @@ fn load_inner(bytes: &[u8]) -> std::result::Result<ArModel, String> {
             p: usize::try_from(p[i]).map_err(|_| "negative order")?,
             intercept: intercept[i],
             phi: phi[i].clone(),
+            regressors: regressors[i].clone(),
+            beta: beta[i].clone(),
             sigma2: sigma2[i],
             aic: aic[i],
             bic: bic[i],
             points: usize::try_from(points[i]).unwrap_or(0),
             filled: usize::try_from(filled[i]).unwrap_or(0),
             history: history[i].clone(),
+            backtest: match backtests.as_slice() {
+                [Some(first), ..] if first.is_valid(i) => {
+                    let mut values = [f64::NAN; 7];
+                    for (v, column) in values.iter_mut().zip(&backtests) {
+                        if let Some(c) = column.filter(|c| c.is_valid(i)) {
+                            *v = c.value(i);
+                        }
+                    }
+                    Some(values)
+                }
+                _ => None,
+            },
         });
     }
     Ok(ArModel {
@@ -680,6 +939,7 @@ mod tests {
             frequency: Some(Frequency::Seconds(86_400)),
             fill: Fill::Zero,
             sum_duplicates: true,
+            calendar: Calendar::NONE,
         }
     }
 
@@ -704,6 +964,7 @@ mod tests {
             difference: 0,
             seasonal_difference: 0,
             seasonal_period: 0,
+            calendar: Calendar::NONE,
         };
         let (mut covered, trials) = (0, 2000);
         for _ in 0..trials {
@@ -715,8 +976,8 @@ mod tests {
             }
             let next = y.pop().unwrap_or_default();
             let series = regular(y[y.len() - 200..].to_vec());
-            let model = fit_series(None, &series, &options(2, 0));
-            let row = model.forecast(&diff, 1, 0.95)[0];
+            let model = fit_series(None, &series, &options(2, 0)).unwrap();
+            let row = model.forecast(&diff, 1, 0.95).unwrap()[0];
             if row.lower <= next && next <= row.upper {
                 covered += 1;
             }
@@ -741,13 +1002,14 @@ mod tests {
             &diffs,
             3,
         );
-        let model = fit_series(None, &regular(y.clone()), &options(2, 1));
+        let model = fit_series(None, &regular(y.clone()), &options(2, 1)).unwrap();
         let diff = Differencing {
             difference: 1,
             seasonal_difference: 0,
             seasonal_period: 0,
+            calendar: Calendar::NONE,
         };
-        let got = model.forecast(&diff, 3, 0.95);
+        let got = model.forecast(&diff, 3, 0.95).unwrap();
         let mut level = y[y.len() - 1];
         for (g, e) in got.iter().zip(&expected) {
             level += e.mean;
@@ -770,23 +1032,26 @@ mod tests {
 
     #[test]
     fn short_series_fall_back() {
-        let m = fit_series(Some("a".into()), &regular(vec![3.0, 5.0]), &options(3, 0));
+        let m = fit_series(Some("a".into()), &regular(vec![3.0, 5.0]), &options(3, 0)).unwrap();
         assert_eq!(m.method, Method::Mean);
         assert_eq!(m.intercept, 4.0);
         assert!(m.note.as_deref().unwrap_or("").contains("too few"));
         let mut o = options(5, 0);
         o.seasonal_period = 3;
-        let m = fit_series(None, &regular(vec![1.0, 2.0, 3.0, 1.5, 2.5, 3.5, 1.0]), &o);
+        let m = fit_series(None, &regular(vec![1.0, 2.0, 3.0, 1.5, 2.5, 3.5, 1.0]), &o).unwrap();
         assert_eq!(m.method, Method::SeasonalNaive);
-        let f = m.forecast(
-            &Differencing {
-                difference: 0,
-                seasonal_difference: 0,
-                seasonal_period: 3,
-            },
-            4,
-            0.95,
-        );
+        let f = m
+            .forecast(
+                &Differencing {
+                    difference: 0,
+                    seasonal_difference: 0,
+                    seasonal_period: 3,
+                    calendar: Calendar::NONE,
+                },
+                4,
+                0.95,
+            )
+            .unwrap();
         let means: Vec<f64> = f.iter().map(|r| r.mean).collect();
         assert_eq!(means, vec![2.5, 3.5, 1.0, 2.5]);
     }

@@ -7,10 +7,13 @@ use ndarray::Array2;
 
 use super::least_squares::LeastSquares;
 
-/// A fitted AR(p) with intercept: y_t = c + Σ φᵢ y_{t−i} + e_t.
+/// A fitted AR(p) with intercept and optional exogenous regressors:
+/// y_t = c + Σ βⱼ x_{j,t} + Σ φᵢ y_{t−i} + e_t.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArFit {
     pub intercept: f64,
+    /// Coefficients of the exogenous columns, in the order given.
+    pub beta: Vec<f64>,
     pub phi: Vec<f64>,
     /// Residual variance, RSS / nobs (maximum likelihood, as statsmodels).
     pub sigma2: f64,
@@ -18,7 +21,7 @@ pub struct ArFit {
     pub nobs: usize,
     pub aic: f64,
     pub bic: f64,
-    /// Standard errors of [c, φ₁, …, φ_p] (σ² (XᵀX)⁻¹ with σ² = RSS / nobs).
+    /// Standard errors of [c, β…, φ₁, …, φ_p] (σ² (XᵀX)⁻¹ with σ² = RSS / nobs).
     pub std_errors: Vec<f64>,
 }
 
@@ -29,15 +32,22 @@ pub enum Criterion {
     Bic,
 }
 
-/// Rows t = start..n of the design [1, y_{t−1}, …, y_{t−p}] and the targets.
-fn design(y: &[f64], p: usize, start: usize) -> (Array2<f64>, Vec<f64>) {
+/// Rows t = start..n of the design [1, x₁,t, …, x_k,t, y_{t−1}, …, y_{t−p}]
+/// and the targets. The exogenous columns come before the lags so that
+/// the leading blocks of columns are the nested AR orders.
+fn design(y: &[f64], exog: &[Vec<f64>], p: usize, start: usize) -> (Array2<f64>, Vec<f64>) {
     let rows = y.len().saturating_sub(start);
-    let x = Array2::from_shape_fn(
-        (rows, p + 1),
-        |(r, j)| {
-            if j == 0 { 1.0 } else { y[start + r - j] }
-        },
-    );
+    let k = exog.len();
+    let x = Array2::from_shape_fn((rows, 1 + k + p), |(r, j)| {
+        let t = start + r;
+        if j == 0 {
+            1.0
+        } else if j <= k {
+            exog[j - 1][t]
+        } else {
+            y[t - (j - k)]
+        }
+    });
     (x, y[start..].to_vec())
 }
 
@@ -62,35 +72,45 @@ pub fn is_constant(y: &[f64]) -> bool {
 
 /// Fit AR(p) with intercept on the whole series (nobs = n − p).
 pub fn fit(y: &[f64], p: usize) -> Result<ArFit, String> {
+    fit_with(y, &[], p)
+}
+
+/// Fit AR(p) with intercept and exogenous columns (each as long as `y`,
+/// linearly independent of the intercept and of each other on t ≥ p; see
+/// [`independent_columns`]).
+pub fn fit_with(y: &[f64], exog: &[Vec<f64>], p: usize) -> Result<ArFit, String> {
     if is_constant(y) {
         return Err("the series is constant".into());
     }
-    if y.len() < 2 * p + 2 {
+    let k = exog.len();
+    if y.len() < 2 * p + 2 + k {
         return Err(format!(
             "{} points are too few for AR({p}): it needs at least {}",
             y.len(),
-            2 * p + 2
+            2 * p + 2 + k
         ));
     }
-    let (x, target) = design(y, p, p);
+    let (x, target) = design(y, exog, p, p);
+    let m = 1 + k + p;
     let ls = LeastSquares::new(x.view(), &target).ok_or("the AR design is empty")?;
-    let beta = ls.coefficients(p + 1).ok_or_else(|| {
+    let coefficients = ls.coefficients(m).ok_or_else(|| {
         format!("the lags of AR({p}) are collinear (a constant or perfectly regular series)")
     })?;
     let nobs = target.len();
-    let rss = ls.rss(p + 1);
-    let (sigma2, aic, bic) = criteria(rss, nobs, p + 1);
+    let rss = ls.rss(m);
+    let (sigma2, aic, bic) = criteria(rss, nobs, m);
     let std_errors = ls
-        .inverse_gram(p + 1)
+        .inverse_gram(m)
         .map(|inv| {
-            (0..=p)
+            (0..m)
                 .map(|i| (sigma2 * inv[[i, i]]).max(0.0).sqrt())
                 .collect()
         })
-        .unwrap_or_else(|| vec![f64::NAN; p + 1]);
+        .unwrap_or_else(|| vec![f64::NAN; m]);
     Ok(ArFit {
-        intercept: beta[0],
-        phi: beta[1..].to_vec(),
+        intercept: coefficients[0],
+        beta: coefficients[1..=k].to_vec(),
+        phi: coefficients[1 + k..].to_vec(),
         sigma2,
         nobs,
         aic,
@@ -103,24 +123,36 @@ pub fn fit(y: &[f64], p: usize) -> Result<ArFit, String> {
 /// on the same sample (t ≥ max_p), all from one QR factorisation. Orders
 /// whose lags are collinear are skipped.
 pub fn select_order(y: &[f64], max_p: usize, criterion: Criterion) -> Result<usize, String> {
+    select_order_with(y, &[], max_p, criterion)
+}
+
+/// [`select_order`] with exogenous columns in every candidate model.
+pub fn select_order_with(
+    y: &[f64],
+    exog: &[Vec<f64>],
+    max_p: usize,
+    criterion: Criterion,
+) -> Result<usize, String> {
     if is_constant(y) {
         return Err("the series is constant".into());
     }
-    if y.len() < max_p + 2 {
+    let k = exog.len();
+    if y.len() < max_p + 2 + k {
         return Err(format!(
             "{} points are too few to compare orders up to {max_p}",
             y.len()
         ));
     }
-    let (x, target) = design(y, max_p, max_p);
+    let (x, target) = design(y, exog, max_p, max_p);
     let ls = LeastSquares::new(x.view(), &target).ok_or("the AR design is empty")?;
     let nobs = target.len();
     let mut best: Option<(f64, usize)> = None;
     for p in 0..=max_p {
-        if nobs <= p + 1 || ls.coefficients(p + 1).is_none() {
+        let m = 1 + k + p;
+        if nobs <= m || ls.coefficients(m).is_none() {
             continue;
         }
-        let (_, aic, bic) = criteria(ls.rss(p + 1), nobs, p + 1);
+        let (_, aic, bic) = criteria(ls.rss(m), nobs, m);
         let value = match criterion {
             Criterion::Aic => aic,
             Criterion::Bic => bic,
@@ -131,6 +163,41 @@ pub fn select_order(y: &[f64], max_p: usize, criterion: Criterion) -> Result<usi
     }
     best.map(|(_, p)| p)
         .ok_or_else(|| "no order could be fitted (a constant series?)".to_string())
+}
+
+/// Indices of the columns that, on rows `start..`, add something beyond
+/// the intercept and the columns kept before them (Gram–Schmidt with a
+/// relative tolerance): a festival absent from the sample, or one that
+/// always coincides with another, is dropped rather than making the
+/// design singular.
+pub fn independent_columns(columns: &[Vec<f64>], start: usize) -> Vec<usize> {
+    let mut basis: Vec<Vec<f64>> = Vec::new();
+    let Some(n) = columns.first().map(|c| c.len().saturating_sub(start)) else {
+        return Vec::new();
+    };
+    if n == 0 {
+        return Vec::new();
+    }
+    basis.push(vec![1.0 / (n as f64).sqrt(); n]);
+    let mut kept = Vec::new();
+    for (j, column) in columns.iter().enumerate() {
+        let mut v: Vec<f64> = column[start..].to_vec();
+        let norm0 = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if norm0 == 0.0 {
+            continue;
+        }
+        for b in &basis {
+            let d: f64 = v.iter().zip(b).map(|(x, y)| x * y).sum();
+            v.iter_mut().zip(b).for_each(|(x, y)| *x -= d * y);
+        }
+        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if norm > 1e-8 * norm0 {
+            v.iter_mut().for_each(|x| *x /= norm);
+            basis.push(v);
+            kept.push(j);
+        }
+    }
+    kept
 }
 
 /// Coefficients aᵢ of y_t = c + Σ aᵢ y_{t−i} for the original series when
@@ -193,17 +260,32 @@ pub struct Step {
 /// h-step forecasts of y_t = c + Σ aᵢ y_{t−i} + e_t from the end of
 /// `history`, with standard errors σ √(Σ_{j<h} ψ_j²).
 pub fn forecast(c: f64, a: &[f64], sigma2: f64, history: &[f64], h: usize) -> Vec<Step> {
+    forecast_with(c, a, &[], sigma2, history, h)
+}
+
+/// [`forecast`] with a known extra term per step (the exogenous
+/// regressors' contribution β·x at that step; missing entries count 0).
+/// Known regressors do not widen the intervals.
+pub fn forecast_with(
+    c: f64,
+    a: &[f64],
+    offsets: &[f64],
+    sigma2: f64,
+    history: &[f64],
+    h: usize,
+) -> Vec<Step> {
     let mut values: Vec<f64> = history.to_vec();
     let psi = psi_weights(a, h);
     let mut cumulative = 0.0;
     let mut out = Vec::with_capacity(h);
     for weight in psi {
         let t = values.len();
-        let mean = c + a
-            .iter()
-            .enumerate()
-            .map(|(i, ai)| ai * t.checked_sub(i + 1).map_or(0.0, |k| values[k]))
-            .sum::<f64>();
+        let mean = c
+            + offsets.get(out.len()).copied().unwrap_or(0.0)
+            + a.iter()
+                .enumerate()
+                .map(|(i, ai)| ai * t.checked_sub(i + 1).map_or(0.0, |k| values[k]))
+                .sum::<f64>();
         values.push(mean);
         cumulative += weight * weight;
         out.push(Step {
