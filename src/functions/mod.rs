@@ -34,7 +34,7 @@ use datafusion::prelude::SessionContext;
 
 pub use brier_score::BrierScoreImpl;
 pub use explain_purchase::ExplainPurchaseImpl;
-pub use forecast_ar::ForecastArFunc;
+pub use forecast_ar::{ForecastArAggregateImpl, ForecastArFunc};
 pub use log_loss::LogLossImpl;
 pub use model_info::ModelInfoFunc;
 pub use model_versions::ModelVersionsFunc;
@@ -56,6 +56,7 @@ pub fn register_all(ctx: &SessionContext, models: &Arc<ModelRegistry>) {
     ctx.register_udaf(AggregateUDF::from(RocAucImpl::new()));
     ctx.register_udaf(AggregateUDF::from(LogLossImpl::new()));
     ctx.register_udaf(AggregateUDF::from(BrierScoreImpl::new()));
+    ctx.register_udaf(AggregateUDF::from(ForecastArAggregateImpl::new()));
     ctx.register_udtf(
         "model_weights",
         Arc::new(ModelWeightsFunc::new(models.clone())),
