@@ -507,6 +507,7 @@ fn quick_forecast(
         difference: 0,
         seasonal_difference: 0,
         seasonal_period: 0,
+        seasonal_auto: false,
         frequency: None,
         fill: Fill::Zero,
         sum_duplicates: true,

@@ -118,6 +118,7 @@ fn ar_weights(ar: &crate::models::ar::model::ArModel) -> Result<Arc<dyn TablePro
             value.push(v);
         };
         push("p".into(), s.p as f64);
+        push("season".into(), s.season as f64);
         push("intercept".into(), s.intercept);
         for (i, phi) in s.phi.iter().enumerate() {
             push(format!("phi{}", i + 1), *phi);

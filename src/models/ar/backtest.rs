@@ -75,13 +75,20 @@ pub fn backtest(
     level: f64,
 ) -> Option<Errors> {
     let n = regular.values.len();
-    let season = differencing.seasonal_period.max(1);
     let mut total = Errors::default();
     for k in (1..=folds).rev() {
         let Some(origin) = n.checked_sub(k * horizon) else {
             continue;
         };
-        if origin < 2 * horizon.max(season + 1) {
+        let room = if opts.seasonal_auto {
+            crate::models::ar::season::candidates(regular.frequency)
+                .first()
+                .copied()
+                .unwrap_or(0)
+        } else {
+            differencing.seasonal_period
+        };
+        if origin < 2 * horizon.max(room + 1) {
             continue;
         }
         let train = Regular {
@@ -116,6 +123,7 @@ pub fn backtest(
             }
         }
         let y = &train.values;
+        let season = model.season.max(1);
         if y.len() > season && fold.points > 0 {
             let scale = (season..y.len())
                 .map(|t| (y[t] - y[t - season]).abs())
@@ -146,6 +154,7 @@ mod tests {
             difference: 0,
             seasonal_difference: 0,
             seasonal_period: 0,
+            seasonal_auto: false,
             frequency: None,
             fill: Fill::Zero,
             sum_duplicates: true,

@@ -13,6 +13,7 @@ pub mod calendar;
 pub mod least_squares;
 pub mod model;
 pub mod process;
+pub mod season;
 pub mod series;
 
 use chrono::Utc;
@@ -61,9 +62,24 @@ fn parse_options(opts: &ModelOptions<'_>) -> Result<(ArOptions, Differencing)> {
         "bic" => Criterion::Bic,
         _ => Criterion::Aic,
     };
-    let seasonal_difference = opts.whole("seasonal_difference", 0, 0, 1)? as usize;
-    let seasonal_period = opts.whole("seasonal_period", 7, 0, 400)? as usize;
-    if seasonal_difference > 0 && seasonal_period < 2 {
+    let seasonal_auto = opts
+        .text("seasonal_period")
+        .is_some_and(|s| s.eq_ignore_ascii_case("auto"));
+    // 'auto' differences the series where a season is found.
+    let seasonal_difference =
+        opts.whole("seasonal_difference", u64::from(seasonal_auto), 0, 1)? as usize;
+    let seasonal_period = if seasonal_auto {
+        if seasonal_difference == 0 {
+            return Err(sql_err(
+                SqlState::INVALID_PARAMETER_VALUE,
+                "seasonal_period = 'auto' detects each series' period for a seasonal difference; it needs seasonal_difference = 1 (its default)",
+            ));
+        }
+        0
+    } else {
+        opts.whole("seasonal_period", 7, 0, 400)? as usize
+    };
+    if seasonal_difference > 0 && seasonal_period < 2 && !seasonal_auto {
         return Err(sql_err(
             SqlState::INVALID_PARAMETER_VALUE,
             "seasonal_difference = 1 needs seasonal_period of 2 or more",
@@ -110,6 +126,7 @@ fn parse_options(opts: &ModelOptions<'_>) -> Result<(ArOptions, Differencing)> {
             } else {
                 0
             },
+            seasonal_auto,
             frequency,
             fill,
             sum_duplicates,

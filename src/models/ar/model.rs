@@ -68,6 +68,9 @@ pub struct ArOptions {
     pub difference: usize,
     pub seasonal_difference: usize,
     pub seasonal_period: usize,
+    /// `seasonal_period = 'auto'`: each series' period is detected (see
+    /// `season`), and seasonally differenced only when one is found.
+    pub seasonal_auto: bool,
     pub frequency: Option<Frequency>,
     pub fill: Fill,
     pub sum_duplicates: bool,
@@ -86,6 +89,8 @@ pub struct SeriesModel {
     pub start: i64,
     pub end: i64,
     pub p: usize,
+    /// The seasonal period this series was differenced with (0: none).
+    pub season: usize,
     pub intercept: f64,
     pub phi: Vec<f64>,
     /// The festival regressors kept for this series (see [`Calendar`]) and
@@ -122,6 +127,7 @@ impl SeriesModel {
         level: f64,
     ) -> std::result::Result<Vec<ForecastRow>, String> {
         let z = process::normal_quantile(0.5 + level / 2.0);
+        let opts = &self.differencing(opts);
         let steps: Vec<process::Step> = match self.method {
             Method::Ar => {
                 let a = process::integrated_coefficients(
@@ -169,6 +175,15 @@ impl SeriesModel {
                 })
             })
             .collect())
+    }
+
+    /// The model's differencing with this series' own seasonal period.
+    pub fn differencing(&self, model: &Differencing) -> Differencing {
+        Differencing {
+            seasonal_difference: usize::from(self.season > 0),
+            seasonal_period: self.season,
+            ..*model
+        }
     }
 
     /// Σ βⱼ·(differenced festival j) at each forecast step: the regressors
@@ -253,13 +268,20 @@ pub fn fit_series(
     opts: &ArOptions,
 ) -> std::result::Result<SeriesModel, String> {
     let y = &regular.values;
-    let s = opts.seasonal_period;
-    let w = differenced(y, opts.difference, opts.seasonal_difference, s);
+    let (s, seasonal_difference) = if opts.seasonal_auto {
+        match super::season::detect(y, regular.frequency) {
+            Some(s) => (s, 1),
+            None => (0, 0),
+        }
+    } else {
+        (opts.seasonal_period, opts.seasonal_difference)
+    };
+    let w = differenced(y, opts.difference, seasonal_difference, s);
     let festivals: Vec<Vec<f64>> = opts
         .calendar
         .columns(regular.frequency, regular.start, y.len())?
         .iter()
-        .map(|c| differenced(c, opts.difference, opts.seasonal_difference, s))
+        .map(|c| differenced(c, opts.difference, seasonal_difference, s))
         .collect();
     let frequency = regular.frequency;
     let end = frequency
@@ -273,6 +295,7 @@ pub fn fit_series(
         start: regular.start,
         end,
         p: 0,
+        season: if seasonal_difference > 0 { s } else { 0 },
         intercept: 0.0,
         phi: Vec::new(),
         regressors: Vec::new(),
@@ -302,7 +325,7 @@ pub fn fit_series(
         };
         let kept = usable(p);
         let fit = process::fit_with(&w, &pick(&kept), p)?;
-        let keep = p + opts.difference + opts.seasonal_difference * s;
+        let keep = p + opts.difference + seasonal_difference * s;
         let history = y[y.len().saturating_sub(keep.max(1))..].to_vec();
         let names = opts.calendar.festivals();
         Ok(SeriesModel {
@@ -623,6 +646,7 @@ pub fn series_file(
                 Field::new("start", DataType::Int64, false),
                 Field::new("end", DataType::Int64, false),
                 Field::new("p", DataType::Int64, false),
+                Field::new("season", DataType::Int64, false),
                 Field::new("intercept", DataType::Float64, false),
                 list_field("phi"),
                 Field::new("sigma2", DataType::Float64, false),
@@ -673,6 +697,7 @@ pub fn series_file(
         i64s(&|m| m.start),
         i64s(&|m| m.end),
         i64s(&|m| m.p as i64),
+        i64s(&|m| m.season as i64),
         f64s(&|m| m.intercept),
         list(models.iter().map(|m| m.phi.as_slice()).collect())?,
         f64s(&|m| m.sigma2),
@@ -843,6 +868,19 @@ fn load_inner(bytes: &[u8]) -> std::result::Result<ArModel, String> {
         floats("bic")?,
     );
     let (phi, history) = (lists("phi")?, lists("history")?);
+    // Per-series seasons: models stored before 'auto' existed share the
+    // model's period.
+    let seasons = match batch.column_by_name("season") {
+        Some(_) => ints("season")?,
+        None => {
+            let s = if differencing.seasonal_difference > 0 {
+                differencing.seasonal_period as i64
+            } else {
+                0
+            };
+            vec![s; keys.len()]
+        }
+    };
     // Festival regressors: absent in models stored before calendars existed.
     let beta = match batch.column_by_name("beta") {
         Some(_) => lists("beta")?,
@@ -890,6 +928,7 @@ fn load_inner(bytes: &[u8]) -> std::result::Result<ArModel, String> {
             start: start[i],
             end: end[i],
             p: usize::try_from(p[i]).map_err(|_| "negative order")?,
+            season: usize::try_from(seasons[i]).map_err(|_| "negative season")?,
             intercept: intercept[i],
             phi: phi[i].clone(),
             regressors: regressors[i].clone(),
@@ -936,6 +975,7 @@ mod tests {
             difference,
             seasonal_difference: 0,
             seasonal_period: 0,
+            seasonal_auto: false,
             frequency: Some(Frequency::Seconds(86_400)),
             fill: Fill::Zero,
             sum_duplicates: true,
