@@ -439,7 +439,8 @@ pub async fn collect(
         Some(c) => Some(find(c, "series_col")?),
         None => None,
     };
-    let mut index: HashMap<Option<String>, usize> = HashMap::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut null_series: Option<usize> = None;
     let mut series: Vec<SeriesPoints> = Vec::new();
     let (mut rows, mut skipped_rows) = (0_u64, 0_u64);
     let mut stream = df.execute_stream().await?;
@@ -465,16 +466,27 @@ pub async fn collect(
                     format!("the value column holds {value}; values must be finite numbers"),
                 ));
             }
-            let key = keys.as_ref().and_then(|k| {
+            // Looked up by &str: no allocation per row, only per series.
+            let key: Option<&str> = keys.as_ref().and_then(|k| {
                 let k = k.as_string::<i32>();
-                k.is_valid(row).then(|| k.value(row).to_string())
+                k.is_valid(row).then(|| k.value(row))
             });
-            let at = match index.get(&key) {
-                Some(&at) => at,
+            let slot = match key {
+                Some(k) => index.get(k).copied(),
+                None => null_series,
+            };
+            let at = match slot {
+                Some(at) => at,
                 None => {
-                    index.insert(key.clone(), series.len());
-                    series.push((key, Vec::new()));
-                    series.len() - 1
+                    let at = series.len();
+                    match key {
+                        Some(k) => {
+                            index.insert(k.to_string(), at);
+                        }
+                        None => null_series = Some(at),
+                    }
+                    series.push((key.map(str::to_string), Vec::new()));
+                    at
                 }
             };
             series[at].1.push((times.value(row), value));
