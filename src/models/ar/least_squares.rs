@@ -116,6 +116,76 @@ impl LeastSquares {
     }
 }
 
+/// Residual sums of squares of every leading block of columns (the first
+/// column being the intercept), from the Cholesky factor of the Gram matrix
+/// of the centred columns: n·k²/2 multiply-adds instead of QR's 2·n·k².
+/// Order selection only compares RSS values, so the precision lost by
+/// squaring the (centred, hence modest) condition number is affordable;
+/// where it is not (nearly dependent columns, a nearly exact fit) `new`
+/// returns None and the caller uses [`LeastSquares`].
+#[derive(Debug, Clone)]
+pub struct GramRss {
+    /// rss[m − 1]: the model with the first m columns.
+    rss: Vec<f64>,
+}
+
+impl GramRss {
+    pub fn new(x: ArrayView2<'_, f64>, y: &[f64]) -> Option<Self> {
+        let (n, k) = x.dim();
+        if n < k || y.len() != n || k == 0 || n == 0 {
+            return None;
+        }
+        let centred = |v: &mut Vec<f64>| {
+            let mean = v.iter().sum::<f64>() / n as f64;
+            v.iter_mut().for_each(|x| *x -= mean);
+        };
+        let mut yc = y.to_vec();
+        centred(&mut yc);
+        let columns: Vec<Vec<f64>> = (1..k)
+            .map(|j| {
+                let mut c = x.column(j).to_vec();
+                centred(&mut c);
+                c
+            })
+            .collect();
+        let yy = dot(&yc, &yc);
+        let mut rss = Vec::with_capacity(k);
+        rss.push(yy);
+        let q = k - 1;
+        // L row by row (lower triangular, q × q) and L⁻¹Xᵀy as b.
+        let mut l = vec![0.0; q * q];
+        let mut b = vec![0.0; q];
+        let mut remaining = yy;
+        for i in 0..q {
+            let gii = dot(&columns[i], &columns[i]);
+            for j in 0..i {
+                let gij = dot(&columns[i], &columns[j]);
+                let s: f64 = (0..j).map(|c| l[i * q + c] * l[j * q + c]).sum();
+                l[i * q + j] = (gij - s) / l[j * q + j];
+            }
+            let d = gii - (0..i).map(|c| l[i * q + c].powi(2)).sum::<f64>();
+            if d.is_nan() || d <= 1e-9 * gii {
+                return None;
+            }
+            let lii = d.sqrt();
+            l[i * q + i] = lii;
+            let s: f64 = (0..i).map(|c| l[i * q + c] * b[c]).sum();
+            b[i] = (dot(&columns[i], &yc) - s) / lii;
+            remaining -= b[i] * b[i];
+            if remaining.is_nan() || remaining <= 1e-9 * yy {
+                return None;
+            }
+            rss.push(remaining);
+        }
+        Some(Self { rss })
+    }
+
+    /// RSS of the model with the first `m` columns (1 ≤ m ≤ k).
+    pub fn rss(&self, m: usize) -> Option<f64> {
+        m.checked_sub(1).and_then(|i| self.rss.get(i)).copied()
+    }
+}
+
 /// Σ aᵢbᵢ in four independent lanes, so the compiler can use SIMD (a
 /// single running sum must keep its order and cannot).
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -138,7 +208,7 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::array;
+    use ndarray::{Array2, array};
 
     #[test]
     fn fits_a_line_exactly_and_reports_nested_rss() {
@@ -171,6 +241,24 @@ mod tests {
         let inv = ls.inverse_gram(2).unwrap();
         let expected = array![[5.0, -3.0], [-3.0, 3.0]] / 6.0;
         assert!((&inv - &expected).iter().all(|d| d.abs() < 1e-12), "{inv}");
+    }
+
+    #[test]
+    fn gram_rss_agrees_with_qr() {
+        let x = Array2::from_shape_fn((40, 4), |(i, j)| match j {
+            0 => 1.0,
+            _ => ((i * 7 + j * 13) % 17) as f64 + 0.1 * (i * j) as f64,
+        });
+        let y: Vec<f64> = (0..40).map(|i| 3.0 + ((i * i) % 11) as f64).collect();
+        let qr = LeastSquares::new(x.view(), &y).unwrap();
+        let gram = GramRss::new(x.view(), &y).unwrap();
+        for m in 1..=4 {
+            let (a, b) = (qr.rss(m), gram.rss(m).unwrap());
+            assert!((a - b).abs() < 1e-9 * a, "m = {m}: {a} vs {b}");
+        }
+        // An exact fit is left to QR.
+        let exact: Vec<f64> = (0..40).map(|i| 2.0 * x[[i, 1]] + 1.0).collect();
+        assert!(GramRss::new(x.view(), &exact).is_none());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use ndarray::Array2;
 
-use super::least_squares::LeastSquares;
+use super::least_squares::{GramRss, LeastSquares};
 
 /// A fitted AR(p) with intercept and optional exogenous regressors:
 /// y_t = c + Σ βⱼ x_{j,t} + Σ φᵢ y_{t−i} + e_t.
@@ -144,15 +144,25 @@ pub fn select_order_with(
         ));
     }
     let (x, target) = design(y, exog, max_p, max_p);
-    let ls = LeastSquares::new(x.view(), &target).ok_or("the AR design is empty")?;
     let nobs = target.len();
+    // The RSS of every nested order: from the Gram matrix when it is well
+    // conditioned (4× fewer operations), else from one QR factorisation.
+    let rss: Vec<Option<f64>> = match GramRss::new(x.view(), &target) {
+        Some(gram) => (1..=1 + k + max_p).map(|m| gram.rss(m)).collect(),
+        None => {
+            let ls = LeastSquares::new(x.view(), &target).ok_or("the AR design is empty")?;
+            (1..=1 + k + max_p)
+                .map(|m| ls.coefficients(m).map(|_| ls.rss(m)))
+                .collect()
+        }
+    };
     let mut best: Option<(f64, usize)> = None;
     for p in 0..=max_p {
         let m = 1 + k + p;
-        if nobs <= m || ls.coefficients(m).is_none() {
+        let Some(rss) = rss[m - 1].filter(|_| nobs > m) else {
             continue;
-        }
-        let (_, aic, bic) = criteria(ls.rss(m), nobs, m);
+        };
+        let (_, aic, bic) = criteria(rss, nobs, m);
         let value = match criterion {
             Criterion::Aic => aic,
             Criterion::Bic => bic,
