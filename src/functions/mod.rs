@@ -4,6 +4,7 @@
 //! evaluate them.
 
 mod brier_score;
+mod detect_language;
 mod explain_purchase;
 mod forecast_ar;
 mod log_loss;
@@ -15,6 +16,9 @@ mod predict_purchase;
 mod recommend;
 mod recommend_fold_in;
 mod roc_auc;
+mod sentiment;
+mod sentiment_aspects;
+mod sentiment_label;
 mod similar_items;
 
 use std::fmt;
@@ -33,6 +37,7 @@ use datafusion::logical_expr::{AggregateUDF, Expr, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
 pub use brier_score::BrierScoreImpl;
+pub use detect_language::DetectLanguageImpl;
 pub use explain_purchase::ExplainPurchaseImpl;
 pub use forecast_ar::{ForecastArAggregateImpl, ForecastArFunc};
 pub use log_loss::LogLossImpl;
@@ -43,6 +48,9 @@ pub use predict_purchase::PredictPurchaseImpl;
 pub use recommend::RecommendFunc;
 pub use recommend_fold_in::RecommendFoldInFunc;
 pub use roc_auc::RocAucImpl;
+pub use sentiment::SentimentImpl;
+pub use sentiment_aspects::SentimentAspectsImpl;
+pub use sentiment_label::SentimentLabelImpl;
 pub use similar_items::SimilarItemsFunc;
 
 use crate::error::{SqlState, sql_err};
@@ -53,6 +61,10 @@ pub fn register_all(ctx: &SessionContext, models: &Arc<ModelRegistry>) {
     let models = Models(Arc::clone(models));
     ctx.register_udf(ScalarUDF::from(PredictPurchaseImpl::new(models.clone())));
     ctx.register_udf(ScalarUDF::from(ExplainPurchaseImpl::new(models.clone())));
+    ctx.register_udf(ScalarUDF::from(SentimentImpl::new()));
+    ctx.register_udf(ScalarUDF::from(SentimentLabelImpl::new()));
+    ctx.register_udf(ScalarUDF::from(SentimentAspectsImpl::new()));
+    ctx.register_udf(ScalarUDF::from(DetectLanguageImpl::new()));
     ctx.register_udaf(AggregateUDF::from(RocAucImpl::new()));
     ctx.register_udaf(AggregateUDF::from(LogLossImpl::new()));
     ctx.register_udaf(AggregateUDF::from(BrierScoreImpl::new()));

@@ -33,37 +33,16 @@ impl LeastSquares {
             a.extend(x.column(j).iter());
         }
         let mut z = y.to_vec();
-        let mut v = vec![0.0; n];
-        for j in 0..k {
-            let column = &a[j * n + j..(j + 1) * n];
-            // The Householder vector that zeroes column j below the diagonal.
-            let norm = dot(column, column).sqrt();
-            if norm == 0.0 {
-                continue;
-            }
-            let alpha = if column[0] > 0.0 { -norm } else { norm };
-            let v = &mut v[j..];
-            v.copy_from_slice(column);
-            v[0] -= alpha;
-            let vv = dot(v, v);
-            if vv == 0.0 {
-                continue;
-            }
-            for c in j..k {
-                let target = &mut a[c * n + j..(c + 1) * n];
-                let d = dot(v, target) * 2.0 / vv;
-                target
-                    .iter_mut()
-                    .zip(v.iter())
-                    .for_each(|(t, vi)| *t -= d * vi);
-            }
-            let target = &mut z[j..];
-            let d = dot(v, target) * 2.0 / vv;
-            target
-                .iter_mut()
-                .zip(v.iter())
-                .for_each(|(t, vi)| *t -= d * vi);
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, the one feature the function
+            // is compiled for.
+            unsafe { householder_avx2(&mut a, &mut z, n, k) };
+        } else {
+            householder(&mut a, &mut z, n, k);
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        householder(&mut a, &mut z, n, k);
         let r = Array2::from_shape_fn((k, k), |(i, j)| if j >= i { a[j * n + i] } else { 0.0 });
         let scale = (0..k).map(|i| r[[i, i]].abs()).fold(0.0, f64::max);
         Some(Self { r, z, scale })
@@ -113,6 +92,52 @@ impl LeastSquares {
             }
         }
         Some(inv.dot(&inv.t()))
+    }
+}
+
+/// [`householder`] compiled for AVX2 (4 f64 lanes instead of SSE's 2):
+/// portable builds cannot assume it, so it is chosen at run time. Without
+/// FMA, so both paths round identically.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn householder_avx2(a: &mut [f64], z: &mut [f64], n: usize, k: usize) {
+    householder(a, z, n, k);
+}
+
+/// Householder QR in place of the column-major n × k matrix `a` (R ends up
+/// in its upper triangle), applying the same reflections to `z`.
+#[inline(always)]
+fn householder(a: &mut [f64], z: &mut [f64], n: usize, k: usize) {
+    let mut v = vec![0.0; n];
+    for j in 0..k {
+        let column = &a[j * n + j..(j + 1) * n];
+        // The Householder vector that zeroes column j below the diagonal.
+        let norm = dot(column, column).sqrt();
+        if norm == 0.0 {
+            continue;
+        }
+        let alpha = if column[0] > 0.0 { -norm } else { norm };
+        let v = &mut v[j..];
+        v.copy_from_slice(column);
+        v[0] -= alpha;
+        let vv = dot(v, v);
+        if vv == 0.0 {
+            continue;
+        }
+        for c in j..k {
+            let target = &mut a[c * n + j..(c + 1) * n];
+            let d = dot(v, target) * 2.0 / vv;
+            target
+                .iter_mut()
+                .zip(v.iter())
+                .for_each(|(t, vi)| *t -= d * vi);
+        }
+        let target = &mut z[j..];
+        let d = dot(v, target) * 2.0 / vv;
+        target
+            .iter_mut()
+            .zip(v.iter())
+            .for_each(|(t, vi)| *t -= d * vi);
     }
 }
 
@@ -186,23 +211,34 @@ impl GramRss {
     }
 }
 
-/// Σ aᵢbᵢ in four independent lanes, so the compiler can use SIMD (a
-/// single running sum must keep its order and cannot).
+/// Σ aᵢbᵢ in sixteen independent lanes, so the compiler can use SIMD
+/// registers and keep several additions in flight (a single running sum
+/// must keep its order and cannot). Inlined so it takes its caller's
+/// target features.
+#[inline(always)]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut lanes = [0.0; 4];
-    let (a4, b4) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = a4
+    const LANES: usize = 16;
+    let mut lanes = [0.0; LANES];
+    let (a16, b16) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f64 = a16
         .remainder()
         .iter()
-        .zip(b4.remainder())
+        .zip(b16.remainder())
         .map(|(x, y)| x * y)
         .sum();
-    for (x, y) in a4.zip(b4) {
-        for l in 0..4 {
+    for (x, y) in a16.zip(b16) {
+        for l in 0..LANES {
             lanes[l] += x[l] * y[l];
         }
     }
-    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for l in 0..width {
+            lanes[l] += lanes[l + width];
+        }
+    }
+    lanes[0] + tail
 }
 
 #[cfg(test)]
