@@ -61,8 +61,8 @@ pub fn register_all(ctx: &SessionContext, models: &Arc<ModelRegistry>) {
     let models = Models(Arc::clone(models));
     ctx.register_udf(ScalarUDF::from(PredictPurchaseImpl::new(models.clone())));
     ctx.register_udf(ScalarUDF::from(ExplainPurchaseImpl::new(models.clone())));
-    ctx.register_udf(ScalarUDF::from(SentimentImpl::new()));
-    ctx.register_udf(ScalarUDF::from(SentimentLabelImpl::new()));
+    ctx.register_udf(ScalarUDF::from(SentimentImpl::new(models.clone())));
+    ctx.register_udf(ScalarUDF::from(SentimentLabelImpl::new(models.clone())));
     ctx.register_udf(ScalarUDF::from(SentimentAspectsImpl::new()));
     ctx.register_udf(ScalarUDF::from(DetectLanguageImpl::new()));
     ctx.register_udaf(AggregateUDF::from(RocAucImpl::new()));

@@ -37,6 +37,14 @@ impl TableFunctionImpl for ModelWeightsFunc {
         if let Some(ar) = model.ar() {
             return ar_weights(ar);
         }
+        if model.text_classifier().is_some() {
+            return Err(sql_err(
+                SqlState::FEATURE_NOT_SUPPORTED,
+                format!(
+                    "model \"{name}\" is a text_classifier: its features are hashed n-grams with no stored names, so there is no weight table; use EVALUATE MODEL {name} or sentiment_label('{name}', text)"
+                ),
+            ));
+        }
         let Some(lr) = model.logistic() else {
             return Err(sql_err(
                 SqlState::INVALID_PARAMETER_VALUE,

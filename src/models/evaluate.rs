@@ -79,6 +79,9 @@ pub async fn evaluate(
             super::matrix_factorization::evaluation::evaluate(engine, mf, &model.meta, query, k)
                 .await
         }
+        (ModelKind::TextClassifier(tc), Some(query)) => {
+            super::text_classifier::evaluate(engine, tc, &model.meta, query, label).await
+        }
         (ModelKind::LogisticRegression(lr), Some(query)) => {
             let label = label
                 .map(str::to_string)

@@ -150,6 +150,78 @@ pub fn binary_metrics(scores: &[f64], labels: &[bool], threshold: f64) -> Vec<(&
     metrics
 }
 
+/// Metrics of a classifier with any number of classes, from the true and
+/// predicted class per row (codes into `classes`) and, when known, each
+/// row's probability of every class (row-major, `classes.len()` per row):
+/// accuracy, macro-averaged F1, per-class precision, recall, F1 and
+/// support, the confusion counts, and with probabilities the log loss
+/// (and ROC AUC for two classes, the second class as positive).
+/// Precision or recall of a class with no predictions or no rows is 0,
+/// as in scikit-learn's `zero_division=0`.
+pub fn multiclass_metrics(
+    classes: &[String],
+    truth: &[u32],
+    predicted: &[u32],
+    probabilities: Option<&[f64]>,
+) -> Vec<(String, f64)> {
+    let k = classes.len();
+    let n = truth.len();
+    if n == 0 || k == 0 {
+        return Vec::new();
+    }
+    let mut confusion = vec![0_u64; k * k];
+    for (&t, &p) in truth.iter().zip(predicted) {
+        confusion[t as usize * k + p as usize] += 1;
+    }
+    let correct: u64 = (0..k).map(|c| confusion[c * k + c]).sum();
+    let mut out = vec![("accuracy".to_string(), correct as f64 / n as f64)];
+    let mut per_class = Vec::new();
+    let mut f1_sum = 0.0;
+    for (c, class) in classes.iter().enumerate() {
+        let tp = confusion[c * k + c] as f64;
+        let support: u64 = (0..k).map(|p| confusion[c * k + p]).sum();
+        let predicted_c: u64 = (0..k).map(|t| confusion[t * k + c]).sum();
+        let ratio = |a: f64, b: u64| if b == 0 { 0.0 } else { a / b as f64 };
+        let (precision, recall) = (ratio(tp, predicted_c), ratio(tp, support));
+        let f1 = if precision + recall > 0.0 {
+            2.0 * precision * recall / (precision + recall)
+        } else {
+            0.0
+        };
+        f1_sum += f1;
+        per_class.push((format!("precision[{class}]"), precision));
+        per_class.push((format!("recall[{class}]"), recall));
+        per_class.push((format!("f1[{class}]"), f1));
+        per_class.push((format!("support[{class}]"), support as f64));
+    }
+    out.push(("macro_f1".to_string(), f1_sum / k as f64));
+    if let Some(p) = probabilities {
+        let loss: f64 = truth
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| -p[i * k + t as usize].clamp(1e-15, 1.0).ln())
+            .sum();
+        out.push(("log_loss".to_string(), loss / n as f64));
+        if k == 2 {
+            let scores: Vec<f64> = (0..n).map(|i| p[i * 2 + 1]).collect();
+            let labels: Vec<bool> = truth.iter().map(|&t| t == 1).collect();
+            if let Some(auc) = roc_auc(&scores, &labels) {
+                out.push(("roc_auc".to_string(), auc));
+            }
+        }
+    }
+    out.extend(per_class);
+    for (t, true_class) in classes.iter().enumerate() {
+        for (p, predicted_class) in classes.iter().enumerate() {
+            out.push((
+                format!("confusion[true={true_class},predicted={predicted_class}]"),
+                confusion[t * k + p] as f64,
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +272,31 @@ mod tests {
         assert_eq!(c.recall(), Some(2.0 / 3.0));
         assert_eq!(c.accuracy(), Some(0.6));
         assert_eq!(c.f1(), Some(4.0 / 6.0));
+    }
+
+    #[test]
+    fn multiclass_counts_by_hand() {
+        let classes: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        // truth a a b b c c, predicted a b b b a c.
+        let m: std::collections::HashMap<String, f64> =
+            multiclass_metrics(&classes, &[0, 0, 1, 1, 2, 2], &[0, 1, 1, 1, 0, 2], None)
+                .into_iter()
+                .collect();
+        assert_eq!(m["accuracy"], 4.0 / 6.0);
+        // a: P 1/2 R 1/2 F 1/2; b: P 2/3 R 1 F 0.8; c: P 1 R 1/2 F 2/3.
+        assert_eq!(m["precision[b]"], 2.0 / 3.0);
+        assert_eq!(m["recall[c]"], 0.5);
+        let macro_f1 = (0.5 + 0.8 + 2.0 / 3.0) / 3.0;
+        assert!((m["macro_f1"] - macro_f1).abs() < 1e-12);
+        assert_eq!(m["confusion[true=a,predicted=b]"], 1.0);
+        assert_eq!(m["confusion[true=c,predicted=a]"], 1.0);
+        assert_eq!(m["support[a]"], 2.0);
+        let two: Vec<String> = ["n", "p"].iter().map(|s| s.to_string()).collect();
+        let m: std::collections::HashMap<String, f64> =
+            multiclass_metrics(&two, &[0, 1], &[0, 1], Some(&[0.8, 0.2, 0.4, 0.6]))
+                .into_iter()
+                .collect();
+        assert!((m["log_loss"] - (-(0.8_f64.ln()) - 0.6_f64.ln()) / 2.0).abs() < 1e-12);
+        assert_eq!(m["roc_auc"], 1.0);
     }
 }

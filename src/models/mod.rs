@@ -4,6 +4,7 @@
 
 pub mod ar;
 pub mod evaluate;
+pub mod lbfgs;
 pub mod logistic_regression;
 pub mod matrix_factorization;
 pub mod metrics;
@@ -11,6 +12,7 @@ pub mod options;
 mod parallel;
 mod registry;
 mod store;
+pub mod text_classifier;
 pub mod training_data;
 
 use std::time::Instant;
@@ -33,6 +35,7 @@ pub const MODEL_TYPES: &[&str] = &[
     logistic_regression::MODEL_TYPE,
     matrix_factorization::MODEL_TYPE,
     ar::MODEL_TYPE,
+    text_classifier::MODEL_TYPE,
 ];
 
 /// What `CREATE MODEL` reports.
@@ -81,6 +84,9 @@ pub async fn create_model(
             matrix_factorization::create(engine, name, options, query, notices).await?
         }
         ar::MODEL_TYPE => ar::create(engine, name, options, query, notices).await?,
+        text_classifier::MODEL_TYPE => {
+            text_classifier::create(engine, name, options, query, notices).await?
+        }
         other => {
             return Err(sql_err(
                 SqlState::INVALID_PARAMETER_VALUE,

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use super::ar::{self, model::ArModel};
 use super::logistic_regression::{self, LogisticModel};
 use super::matrix_factorization::{self, MatrixFactorizationModel};
+use super::text_classifier::{self, model::TextClassifier};
 use super::{ModelMeta, ModelStore};
 use crate::error::{SqlError, SqlState};
 
@@ -24,6 +25,7 @@ pub enum ModelKind {
     LogisticRegression(LogisticModel),
     MatrixFactorization(Box<MatrixFactorizationModel>),
     Ar(ArModel),
+    TextClassifier(Box<TextClassifier>),
 }
 
 impl LoadedModel {
@@ -37,6 +39,13 @@ impl LoadedModel {
     pub fn ar(&self) -> Option<&ArModel> {
         match &self.kind {
             ModelKind::Ar(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn text_classifier(&self) -> Option<&TextClassifier> {
+        match &self.kind {
+            ModelKind::TextClassifier(m) => Some(m),
             _ => None,
         }
     }
@@ -134,6 +143,19 @@ impl ModelRegistry {
                         format!("model \"{name}\" cannot be loaded: {}", e.message),
                     )
                 })?)
+            }
+            text_classifier::MODEL_TYPE => {
+                let bytes =
+                    self.store
+                        .read_file(name, version, text_classifier::model::WEIGHTS_FILE)?;
+                ModelKind::TextClassifier(Box::new(TextClassifier::load(&meta, &bytes).map_err(
+                    |e| {
+                        SqlError::new(
+                            SqlState::DATA_EXCEPTION,
+                            format!("model \"{name}\" cannot be loaded: {}", e.message),
+                        )
+                    },
+                )?))
             }
             other => {
                 return Err(SqlError::new(

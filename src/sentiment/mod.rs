@@ -15,7 +15,7 @@ mod tokenize;
 use std::sync::LazyLock;
 
 pub use score::Analysis;
-pub use tokenize::Language;
+pub use tokenize::{Language, Token, Tokens};
 
 use lexicon::Lexicon;
 
@@ -104,7 +104,18 @@ impl Analyzer {
 
     /// Score and per-aspect scores.
     pub fn analyze(&self, text: &str, scratch: &mut Scratch) -> Analysis {
+        self.tokenize(text, scratch);
+        self.analyze_tokens(scratch)
+    }
+
+    /// Cut `text` into tokens, left in `scratch` (see [`Scratch::tokens`]):
+    /// the trained text model hashes the same tokens the lexicon reads.
+    pub fn tokenize(&self, text: &str, scratch: &mut Scratch) {
         tokenize::tokens(&self.jieba, text, &mut scratch.tokens);
+    }
+
+    /// [`Analyzer::analyze`] of the text last tokenized into `scratch`.
+    pub fn analyze_tokens(&self, scratch: &mut Scratch) -> Analysis {
         score::classify(&self.lexicon, &scratch.tokens, &mut scratch.entries);
         score::combine(&scratch.entries, &mut scratch.items)
     }
@@ -117,6 +128,13 @@ pub struct Scratch {
     tokens: tokenize::Tokens,
     entries: Vec<score::Classified>,
     items: Vec<score::Item>,
+}
+
+impl Scratch {
+    /// The tokens of the text last tokenized.
+    pub fn tokens(&self) -> &Tokens {
+        &self.tokens
+    }
 }
 
 /// The language of a text: `zh` when it has at least as many Han

@@ -65,10 +65,14 @@ pub fn properties(meta: &ModelMeta) -> Vec<(String, Option<String>)> {
             Some(format!("{:.3}", meta.training_seconds)),
         ),
         ("label".into(), meta.label.clone()),
-        ("positive_class".into(), meta.classes.first().cloned()),
-        ("negative_class".into(), meta.classes.get(1).cloned()),
-        ("headline_metric".into(), meta.headline_metric.clone()),
     ];
+    if meta.model_type == crate::models::text_classifier::MODEL_TYPE {
+        rows.push(("classes".into(), Some(meta.classes.join(", "))));
+    } else {
+        rows.push(("positive_class".into(), meta.classes.first().cloned()));
+        rows.push(("negative_class".into(), meta.classes.get(1).cloned()));
+    }
+    rows.push(("headline_metric".into(), meta.headline_metric.clone()));
     for f in &meta.features {
         rows.push((
             format!("feature.{}", f.name),

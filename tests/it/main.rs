@@ -9,6 +9,7 @@ mod forecast;
 mod models;
 mod recommend;
 mod registration;
+mod sentiment;
 mod server;
 mod slt;
 mod sql_files;

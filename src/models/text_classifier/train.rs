@@ -1,0 +1,235 @@
+//! The fit: L2-regularised (multinomial) logistic regression on sparse rows
+//! by L-BFGS. The objective is (Σᵢ aᵢ·(−log pᵢ,yᵢ) + l2/2·‖W‖²) / Σᵢ aᵢ, the
+//! intercepts unpenalised; aᵢ is 1, or n/(k·n_class) with balanced weights.
+
+use super::Corpus;
+use super::model::{TextClassifier, softmax};
+use crate::engine::Notices;
+use crate::models::lbfgs::{self, minimize};
+use crate::models::parallel;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub l2: f64,
+    pub max_iter: usize,
+    pub balanced: bool,
+}
+
+pub struct Fit {
+    pub weights: Vec<f32>,
+    pub biases: Vec<f64>,
+    pub iterations: usize,
+    pub converged: bool,
+    pub objective: f64,
+}
+
+/// Objective and gradient at `x` (weights row-major, then intercepts).
+fn objective(
+    corpus: &Corpus,
+    rows: &[usize],
+    row_weights: &[f64],
+    k: usize,
+    dim: usize,
+    l2: f64,
+    x: &[f64],
+    gradient: &mut [f64],
+) -> f64 {
+    let free = TextClassifier::free_rows(k);
+    let first = k - free;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let parts = parallel::map_ranges(rows.len(), rows.len().div_ceil(threads), |range| {
+        let mut g = vec![0.0; x.len()];
+        let mut loss = 0.0;
+        let mut z = vec![0.0; k];
+        for &i in &rows[range] {
+            let (idx, val) = corpus.row(i);
+            z[..first].iter_mut().for_each(|v| *v = 0.0);
+            for r in 0..free {
+                let w = &x[r * dim..(r + 1) * dim];
+                z[first + r] = x[free * dim + r]
+                    + idx
+                        .iter()
+                        .zip(val)
+                        .map(|(&j, &v)| w[j as usize] * f64::from(v))
+                        .sum::<f64>();
+            }
+            let y = corpus.labels[i] as usize;
+            let a = row_weights[y];
+            let max = z.iter().fold(f64::NEG_INFINITY, |m, v| m.max(*v));
+            let lse = max + z.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
+            loss += a * (lse - z[y]);
+            softmax(&mut z);
+            for r in 0..free {
+                let c = first + r;
+                let d = a * (z[c] - if c == y { 1.0 } else { 0.0 });
+                g[free * dim + r] += d;
+                let gw = &mut g[r * dim..(r + 1) * dim];
+                for (&j, &v) in idx.iter().zip(val) {
+                    gw[j as usize] += d * f64::from(v);
+                }
+            }
+        }
+        (loss, g)
+    });
+    let total: f64 = rows
+        .iter()
+        .map(|&i| row_weights[corpus.labels[i] as usize])
+        .sum();
+    gradient.iter_mut().for_each(|g| *g = 0.0);
+    let mut value = 0.0;
+    for (loss, g) in parts {
+        value += loss;
+        gradient.iter_mut().zip(&g).for_each(|(a, b)| *a += b);
+    }
+    for (g, w) in gradient[..free * dim].iter_mut().zip(&x[..free * dim]) {
+        value += 0.5 * l2 * w * w;
+        *g += l2 * w;
+    }
+    gradient.iter_mut().for_each(|g| *g /= total);
+    value / total
+}
+
+pub(super) fn fit(
+    corpus: &Corpus,
+    rows: &[usize],
+    k: usize,
+    dim: usize,
+    settings: Settings,
+    notices: &Notices,
+) -> Fit {
+    let free = TextClassifier::free_rows(k);
+    let mut counts = vec![0_usize; k];
+    for &i in rows {
+        counts[corpus.labels[i] as usize] += 1;
+    }
+    let row_weights: Vec<f64> = counts
+        .iter()
+        .map(|&c| {
+            if settings.balanced && c > 0 {
+                rows.len() as f64 / (k as f64 * c as f64)
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    // Start from the class frequencies (intercepts = log priors), so the
+    // first iterations are spent on the words.
+    let mut x = vec![0.0; free * dim + free];
+    let prior = |c: usize| ((counts[c] as f64 + 0.5) / (rows.len() as f64 + 0.5 * k as f64)).ln();
+    for r in 0..free {
+        let c = k - free + r;
+        x[free * dim + r] = if free == k {
+            prior(c)
+        } else {
+            prior(c) - prior(0)
+        };
+    }
+    let minimum = minimize(
+        x,
+        lbfgs::Settings {
+            max_iter: settings.max_iter,
+            ..lbfgs::Settings::default()
+        },
+        |x, g| objective(corpus, rows, &row_weights, k, dim, settings.l2, x, g),
+        |iteration, value| {
+            if iteration == 1 || iteration % 10 == 0 {
+                notices.send(format!("iteration {iteration}: objective {value:.6}"));
+            }
+            true
+        },
+    );
+    Fit {
+        weights: minimum.x[..free * dim].iter().map(|&w| w as f32).collect(),
+        biases: minimum.x[free * dim..].to_vec(),
+        iterations: minimum.iterations,
+        converged: minimum.converged,
+        objective: minimum.value,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows with one feature each: feature 1 on 3 of 4 positive rows and 1 of
+    /// 4 negative ones.
+    fn corpus() -> Corpus {
+        let mut c = Corpus {
+            indptr: vec![0],
+            ..Corpus::default()
+        };
+        for (feature, label) in [
+            (1, 1),
+            (1, 1),
+            (1, 1),
+            (2, 1),
+            (1, 0),
+            (2, 0),
+            (2, 0),
+            (2, 0),
+        ] {
+            c.indices.push(feature);
+            c.values.push(1.0);
+            c.indptr.push(c.indices.len());
+            c.labels.push(label);
+            c.builtin.push(0.0);
+            c.hashes.push(0);
+        }
+        c
+    }
+
+    #[test]
+    fn unregularised_fit_matches_the_closed_form() {
+        // With one-hot rows and no penalty the fitted probabilities are the
+        // class frequencies per feature: P(1 | f1) = 3/4, P(1 | f2) = 1/4.
+        let c = corpus();
+        let rows: Vec<usize> = (0..8).collect();
+        let fit = fit(
+            &c,
+            &rows,
+            2,
+            4,
+            Settings {
+                l2: 0.0,
+                max_iter: 500,
+                balanced: false,
+            },
+            &Notices::none(),
+        );
+        let p = |f: usize| 1.0 / (1.0 + (-(fit.biases[0] + f64::from(fit.weights[f]))).exp());
+        assert!((p(1) - 0.75).abs() < 1e-4, "{}", p(1));
+        assert!((p(2) - 0.25).abs() < 1e-4, "{}", p(2));
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let c = corpus();
+        let rows: Vec<usize> = (0..8).collect();
+        // Three classes: relabel two rows as class 2.
+        let mut c3 = corpus();
+        c3.labels[0] = 2;
+        c3.labels[5] = 2;
+        for (corpus, k) in [(&c, 2), (&c3, 3)] {
+            let free = TextClassifier::free_rows(k);
+            let n = free * 4 + free;
+            let x: Vec<f64> = (0..n).map(|i| 0.1 * i as f64 - 0.3).collect();
+            let weights = vec![1.0, 2.0, 0.5];
+            let mut g = vec![0.0; n];
+            objective(corpus, &rows, &weights, k, 4, 0.7, &x, &mut g);
+            for i in 0..n {
+                let (mut up, mut down) = (x.clone(), x.clone());
+                up[i] += 1e-6;
+                down[i] -= 1e-6;
+                let mut scratch = vec![0.0; n];
+                let numeric = (objective(corpus, &rows, &weights, k, 4, 0.7, &up, &mut scratch)
+                    - objective(corpus, &rows, &weights, k, 4, 0.7, &down, &mut scratch))
+                    / 2e-6;
+                assert!(
+                    (numeric - g[i]).abs() < 1e-6,
+                    "k={k} i={i}: {numeric} vs {}",
+                    g[i]
+                );
+            }
+        }
+    }
+}
