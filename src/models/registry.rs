@@ -124,14 +124,23 @@ impl ModelRegistry {
                 use matrix_factorization::storage;
                 let users = self.store.read_file(name, version, storage::USERS_FILE)?;
                 let items = self.store.read_file(name, version, storage::ITEMS_FILE)?;
-                ModelKind::MatrixFactorization(Box::new(storage::load(&users, &items).map_err(
-                    |e| {
-                        SqlError::new(
-                            SqlState::DATA_EXCEPTION,
-                            format!("model \"{name}\" cannot be loaded: {}", e.message),
-                        )
-                    },
-                )?))
+                let cannot = |e: SqlError| {
+                    SqlError::new(
+                        SqlState::DATA_EXCEPTION,
+                        format!("model \"{name}\" cannot be loaded: {}", e.message),
+                    )
+                };
+                let mut model = storage::load(&users, &items).map_err(cannot)?;
+                if meta.options.contains_key("content_query") {
+                    let bytes = self.store.read_file(
+                        name,
+                        version,
+                        matrix_factorization::content::CONTENT_FILE,
+                    )?;
+                    model.content =
+                        Some(matrix_factorization::content::Content::load(&bytes).map_err(cannot)?);
+                }
+                ModelKind::MatrixFactorization(Box::new(model))
             }
             ar::MODEL_TYPE => {
                 let bytes = self

@@ -30,7 +30,7 @@ pub(crate) async fn run(engine: &Engine, sql: &str) -> Vec<RecordBatch> {
     }
 }
 
-async fn run_err(engine: &Engine, sql: &str) -> ecomsql::SqlError {
+pub(crate) async fn run_err(engine: &Engine, sql: &str) -> ecomsql::SqlError {
     match engine.execute(sql).await {
         Ok(Output::Rows(mut stream)) => {
             while let Some(batch) = stream.next().await {

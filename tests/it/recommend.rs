@@ -198,3 +198,106 @@ async fn every_user_gets_k_ranked_rows() {
         assert_eq!(counts[&rank], (users, users), "rank {rank}");
     }
 }
+
+/// Items nobody interacted with (every item id ending in 7 is left out of
+/// training) are answered by content: their similar items share their
+/// category far more often than the catalogue's base rate, and known items
+/// keep their factor neighbours unless content is asked for.
+#[tokio::test]
+async fn cold_start_items_get_similar_items_by_content() {
+    let models = tempfile::tempdir().expect("dir");
+    let engine = engine(&demo_data_dir(), models.path()).await;
+    run(
+        &engine,
+        "CREATE MODEL cold OPTIONS (model_type = 'matrix_factorization', rating_col = 'weight',
+             factors = 16, iterations = 5, regularization = 0.1, alpha = 1,
+             content_query = 'SELECT item_id, title, title_zh, category, brand FROM items')
+         AS SELECT user_id, item_id,
+             CASE event_type WHEN 'purchase' THEN 5 WHEN 'cart' THEN 3 ELSE 1 END AS weight
+         FROM events WHERE item_id % 10 <> 7",
+    )
+    .await;
+    // Same-category share among each cold item's 5 similar items, by source.
+    let batches = run(
+        &engine,
+        "SELECT s.source, avg(CASE WHEN a.category = b.category THEN 1.0 ELSE 0.0 END),
+                count(DISTINCT s.item_id), count(*)
+         FROM similar_items('cold', NULL, 5) s
+         JOIN items a ON a.item_id = s.item_id
+         JOIN items b ON b.item_id = s.similar_item_id
+         WHERE s.item_id % 10 = 7
+         GROUP BY s.source",
+    )
+    .await;
+    let b = &batches[0];
+    assert_eq!(b.num_rows(), 1);
+    assert_eq!(b.column(0).as_string::<i32>().value(0), "content");
+    let same = b.column(1).as_primitive::<Float64Type>().value(0);
+    let cold_items = b.column(2).as_primitive::<Int64Type>().value(0);
+    assert_eq!(cold_items, 100);
+    assert_eq!(b.column(3).as_primitive::<Int64Type>().value(0), 500);
+    // Base rate: the chance that two distinct random items share a category.
+    let base = run(
+        &engine,
+        "SELECT sum(n * (n - 1)) * 1.0 / (sum(n) * (sum(n) - 1)) FROM
+           (SELECT count(*) AS n FROM items GROUP BY category)",
+    )
+    .await;
+    let base = base[0].column(0).as_primitive::<Float64Type>().value(0);
+    assert!(
+        same > 0.9 && same > 3.0 * base,
+        "same category {same}, base {base}"
+    );
+
+    // Known items: factors by default, content or a blend when asked.
+    for (options, source) in [
+        ("", "factors"),
+        (", 'mode = content'", "content"),
+        (", 'mode = blend, content_weight = 0.3'", "blend"),
+        (", 'mode = factors'", "factors"),
+    ] {
+        let batches = run(
+            &engine,
+            &format!("SELECT DISTINCT source FROM similar_items('cold', 18, 5{options})"),
+        )
+        .await;
+        assert_eq!(
+            batches[0].column(0).as_string::<i32>().value(0),
+            source,
+            "{options}"
+        );
+    }
+    // A cold item under mode = factors is unknown: no rows.
+    let none = run(
+        &engine,
+        "SELECT count(*) FROM similar_items('cold', 17, 5, 'mode = factors')",
+    )
+    .await;
+    assert_eq!(none[0].column(0).as_primitive::<Int64Type>().value(0), 0);
+
+    // The content is stored with the model: a fresh engine serves it.
+    let fresh = crate::common::engine(&demo_data_dir(), models.path()).await;
+    let again = run(
+        &fresh,
+        "SELECT count(*) FROM similar_items('cold', 17, 5) WHERE source = 'content'",
+    )
+    .await;
+    assert_eq!(again[0].column(0).as_primitive::<Int64Type>().value(0), 5);
+
+    // Errors: bad options, content modes on a model without content.
+    run(
+        &engine,
+        "CREATE MODEL plain OPTIONS (model_type = 'matrix_factorization', factors = 4, iterations = 2)
+         AS SELECT user_id, item_id FROM events",
+    )
+    .await;
+    for sql in [
+        "SELECT * FROM similar_items('plain', 18, 5, 'mode = content')",
+        "SELECT * FROM similar_items('cold', 18, 5, 'mode = sideways')",
+        "SELECT * FROM similar_items('cold', 18, 5, 'content_weight = 2')",
+        "SELECT * FROM similar_items('cold', 18, 5, 'colour = red')",
+    ] {
+        let err = crate::models::run_err(&engine, sql).await;
+        assert_eq!(err.state.code(), "22023", "{sql}: {}", err.message);
+    }
+}

@@ -4,6 +4,7 @@
 //! `recommend_fold_in` and `similar_items`.
 
 pub mod als;
+pub mod content;
 pub mod evaluation;
 pub mod interactions;
 pub mod storage;
@@ -46,6 +47,7 @@ pub const OPTIONS: &[&str] = &[
     "validation_fraction",
     "time_col",
     "category_col",
+    "content_query",
     "k",
 ];
 
@@ -70,6 +72,8 @@ pub struct MatrixFactorizationModel {
     pub seen: Csr,
     /// Items by popularity (most users first, then by id).
     pub popular_order: Vec<u32>,
+    /// Item content from `content_query`, for cold-start similar items.
+    pub content: Option<content::Content>,
 }
 
 impl MatrixFactorizationModel {
@@ -103,6 +107,7 @@ impl MatrixFactorizationModel {
             item_category,
             seen,
             popular_order,
+            content: None,
         }
     }
 
@@ -270,6 +275,25 @@ impl MatrixFactorizationModel {
             }
         }
         (factors, biases)
+    }
+
+    /// Cosine similarity of item `item`'s factors to every item's (0 for a
+    /// zero vector).
+    pub fn factor_cosines(&self, item: u32) -> Vec<f32> {
+        let q = self.item_factors.row(item as usize);
+        let qn = q.dot(&q).sqrt();
+        self.item_factors
+            .rows()
+            .into_iter()
+            .map(|r| {
+                let n = r.dot(&r).sqrt();
+                if n > 0.0 && qn > 0.0 {
+                    q.dot(&r) / (n * qn)
+                } else {
+                    0.0
+                }
+            })
+            .collect()
     }
 
     /// The k items most similar to each of `items`, by cosine similarity of
@@ -569,7 +593,28 @@ pub async fn create(
         None => "trained".into(),
     });
 
-    let files = storage::files(&model)?;
+    let mut model = model;
+    if let Some(query) = opts.text("content_query") {
+        let content = content::collect(
+            engine.session_context(),
+            &query,
+            &parsed.columns.item,
+            &model.items,
+        )
+        .await?;
+        let with_text = (0..content.rows() as u32)
+            .filter(|&r| content.has_content(r))
+            .count();
+        notices.send(format!(
+            "content for {with_text} items, {} of them without interactions",
+            content.rows() - content.model_items
+        ));
+        model.content = Some(content);
+    }
+    let mut files = storage::files(&model)?;
+    if let Some(content) = &model.content {
+        files.push(content.file()?);
+    }
     let mut features = vec![
         FeatureMeta {
             name: parsed.columns.user.clone(),

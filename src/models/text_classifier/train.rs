@@ -23,17 +23,27 @@ pub struct Fit {
     pub objective: f64,
 }
 
-/// Objective and gradient at `x` (weights row-major, then intercepts).
-fn objective(
-    corpus: &Corpus,
-    rows: &[usize],
-    row_weights: &[f64],
+/// The fit's data and constants.
+struct Problem<'a> {
+    corpus: &'a Corpus,
+    rows: &'a [usize],
+    /// Per class.
+    row_weights: &'a [f64],
     k: usize,
     dim: usize,
     l2: f64,
-    x: &[f64],
-    gradient: &mut [f64],
-) -> f64 {
+}
+
+/// Objective and gradient at `x` (weights row-major, then intercepts).
+fn objective(problem: &Problem<'_>, x: &[f64], gradient: &mut [f64]) -> f64 {
+    let Problem {
+        corpus,
+        rows,
+        row_weights,
+        k,
+        dim,
+        l2,
+    } = *problem;
     let free = TextClassifier::free_rows(k);
     let first = k - free;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -130,7 +140,17 @@ pub(super) fn fit(
             max_iter: settings.max_iter,
             ..lbfgs::Settings::default()
         },
-        |x, g| objective(corpus, rows, &row_weights, k, dim, settings.l2, x, g),
+        |x, g| {
+            let problem = Problem {
+                corpus,
+                rows,
+                row_weights: &row_weights,
+                k,
+                dim,
+                l2: settings.l2,
+            };
+            objective(&problem, x, g)
+        },
         |iteration, value| {
             if iteration == 1 || iteration % 10 == 0 {
                 notices.send(format!("iteration {iteration}: objective {value:.6}"));
@@ -215,14 +235,22 @@ mod tests {
             let x: Vec<f64> = (0..n).map(|i| 0.1 * i as f64 - 0.3).collect();
             let weights = vec![1.0, 2.0, 0.5];
             let mut g = vec![0.0; n];
-            objective(corpus, &rows, &weights, k, 4, 0.7, &x, &mut g);
+            let problem = Problem {
+                corpus,
+                rows: &rows,
+                row_weights: &weights,
+                k,
+                dim: 4,
+                l2: 0.7,
+            };
+            objective(&problem, &x, &mut g);
             for i in 0..n {
                 let (mut up, mut down) = (x.clone(), x.clone());
                 up[i] += 1e-6;
                 down[i] -= 1e-6;
                 let mut scratch = vec![0.0; n];
-                let numeric = (objective(corpus, &rows, &weights, k, 4, 0.7, &up, &mut scratch)
-                    - objective(corpus, &rows, &weights, k, 4, 0.7, &down, &mut scratch))
+                let numeric = (objective(&problem, &up, &mut scratch)
+                    - objective(&problem, &down, &mut scratch))
                     / 2e-6;
                 assert!(
                     (numeric - g[i]).abs() < 1e-6,
