@@ -20,6 +20,7 @@ mod sentiment;
 mod sentiment_aspects;
 mod sentiment_label;
 mod similar_items;
+mod version;
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -52,6 +53,7 @@ pub use sentiment::SentimentImpl;
 pub use sentiment_aspects::SentimentAspectsImpl;
 pub use sentiment_label::SentimentLabelImpl;
 pub use similar_items::SimilarItemsFunc;
+pub use version::{POSTGRES_VERSION, VersionImpl, server_version, version_string};
 
 use crate::error::{SqlState, sql_err};
 use crate::models::{LoadedModel, ModelRegistry};
@@ -65,6 +67,7 @@ pub fn register_all(ctx: &SessionContext, models: &Arc<ModelRegistry>) {
     ctx.register_udf(ScalarUDF::from(SentimentLabelImpl::new(models.clone())));
     ctx.register_udf(ScalarUDF::from(SentimentAspectsImpl::new()));
     ctx.register_udf(ScalarUDF::from(DetectLanguageImpl::new()));
+    ctx.register_udf(ScalarUDF::from(VersionImpl::new()));
     ctx.register_udaf(AggregateUDF::from(RocAucImpl::new()));
     ctx.register_udaf(AggregateUDF::from(LogLossImpl::new()));
     ctx.register_udaf(AggregateUDF::from(BrierScoreImpl::new()));

@@ -108,17 +108,28 @@ pub fn tokens(jieba: &jieba_rs::Jieba, text: &str, out: &mut Tokens) {
             let end = word_end(rest);
             let word = &rest[..end];
             let start = out.text.len() as u32;
-            let mut letters = 0usize;
-            let mut upper = 0usize;
-            for ch in word.chars() {
-                if ch.is_alphabetic() {
-                    letters += 1;
-                    upper += usize::from(ch.is_uppercase());
+            let (letters, upper) = if word.is_ascii() {
+                // Most review text: bytes, no per-character case tables.
+                out.text.push_str(word);
+                let pushed = &mut out.text[start as usize..];
+                let bytes = pushed.as_bytes();
+                let letters = bytes.iter().filter(|b| b.is_ascii_alphabetic()).count();
+                let upper = bytes.iter().filter(|b| b.is_ascii_uppercase()).count();
+                pushed.make_ascii_lowercase();
+                (letters, upper)
+            } else {
+                let (mut letters, mut upper) = (0usize, 0usize);
+                for ch in word.chars() {
+                    if ch.is_alphabetic() {
+                        letters += 1;
+                        upper += usize::from(ch.is_uppercase());
+                    }
+                    // Curly apostrophes read as straight ones ("didn’t").
+                    let ch = if ch == '’' { '\'' } else { ch };
+                    out.text.extend(ch.to_lowercase());
                 }
-                // Curly apostrophes read as straight ones ("didn’t").
-                let ch = if ch == '’' { '\'' } else { ch };
-                out.text.extend(ch.to_lowercase());
-            }
+                (letters, upper)
+            };
             out.list.push(Token {
                 start,
                 end: out.text.len() as u32,
@@ -126,6 +137,9 @@ pub fn tokens(jieba: &jieba_rs::Jieba, text: &str, out: &mut Tokens) {
                 shouted: has_lower && letters >= 2 && upper == letters,
             });
             rest = &rest[end..];
+        } else if c == ' ' {
+            // Spaces end words and start nothing.
+            rest = &rest[1..];
         } else if let Some(emoticon) = emoticon_at(rest) {
             out.push(emoticon, false, false);
             rest = &rest[emoticon.len()..];
@@ -151,6 +165,26 @@ pub fn tokens(jieba: &jieba_rs::Jieba, text: &str, out: &mut Tokens) {
 /// The end of the Latin word at the start of `s`: letters and digits, with
 /// apostrophes inside ("didn't", "don’t").
 fn word_end(s: &str) -> usize {
+    // ASCII letters and digits, and apostrophes before a letter, by bytes;
+    // anything else is decided by the general rule below.
+    let bytes = s.as_bytes();
+    let mut end = 0;
+    while end < bytes.len() {
+        let b = bytes[end];
+        let next = bytes.get(end + 1);
+        let apostrophe_in_word = b == b'\'' && next.is_some_and(u8::is_ascii_alphabetic);
+        if b.is_ascii_alphanumeric() || apostrophe_in_word {
+            end += 1;
+        } else if b.is_ascii() && !(b == b'\'' && next.is_some_and(|n| !n.is_ascii())) {
+            return end;
+        } else {
+            break;
+        }
+    }
+    end + word_end_unicode(&s[end..])
+}
+
+fn word_end_unicode(s: &str) -> usize {
     let mut end = 0;
     let mut chars = s.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -173,6 +207,9 @@ fn word_end(s: &str) -> usize {
 /// regard to case (":D").
 fn emoticon_at(s: &str) -> Option<&'static str> {
     let bytes = s.as_bytes();
+    if !matches!(bytes.first(), Some(b':' | b';' | b'=' | b'<' | b'>')) {
+        return None;
+    }
     EMOTICONS.iter().copied().find(|e| {
         bytes.len() >= e.len()
             && bytes[..e.len()]
@@ -219,6 +256,34 @@ mod tests {
         let mut t = Tokens::default();
         tokens(&jieba, text, &mut t);
         t.list.iter().map(|k| t.get(k).to_string()).collect()
+    }
+
+    #[test]
+    fn emoticons_start_with_the_bytes_the_fast_check_allows() {
+        for e in EMOTICONS {
+            assert!(
+                matches!(e.as_bytes()[0], b':' | b';' | b'=' | b'<' | b'>'),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn ascii_and_unicode_words_cut_alike() {
+        let jieba = jieba_rs::Jieba::new();
+        let mut out = Tokens::default();
+        tokens(
+            &jieba,
+            "Didn't work, l'été DON’T Über-cool x2 :) ok",
+            &mut out,
+        );
+        let words: Vec<&str> = out.list.iter().map(|t| out.get(t)).collect();
+        assert_eq!(
+            words,
+            vec![
+                "didn't", "work", ",", "l'été", "don't", "über", "cool", "x2", ":)", "ok"
+            ]
+        );
     }
 
     #[test]

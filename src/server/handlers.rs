@@ -13,9 +13,9 @@ use log::debug;
 use pgwire::api::auth::StartupHandler;
 use pgwire::api::auth::noop::NoopStartupHandler;
 use pgwire::api::cancel::{CancelHandler, DefaultCancelHandler};
-use pgwire::api::portal::{Format, Portal};
+use pgwire::api::portal::{Format, Portal, PortalExecutionState};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
-use pgwire::api::results::{FieldInfo, Response, Tag};
+use pgwire::api::results::{DescribePortalResponse, FieldInfo, Response, Tag};
 use pgwire::api::stmt::QueryParser;
 use pgwire::api::store::PortalStore;
 use pgwire::api::{
@@ -98,6 +98,30 @@ pub struct TrustStartupHandler {
 impl NoopStartupHandler for TrustStartupHandler {
     fn connection_manager(&self) -> Option<Arc<ConnectionManager>> {
         Some(Arc::clone(&self.connections))
+    }
+
+    /// pgwire has already sent its own `server_version` ("16.6-pgwire-x");
+    /// clients keep the last value of a parameter, so ours replaces it:
+    /// PostgreSQL's shape, `16.6 (ecomsql 0.1.0)`, which drivers parse.
+    async fn post_startup<C>(
+        &self,
+        client: &mut C,
+        _message: pgwire::messages::PgWireFrontendMessage,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        client
+            .feed(PgWireBackendMessage::ParameterStatus(
+                pgwire::messages::startup::ParameterStatus::new(
+                    "server_version".into(),
+                    crate::functions::server_version(),
+                ),
+            ))
+            .await?;
+        Ok(())
     }
 }
 
@@ -264,6 +288,38 @@ impl ExtendedQueryHandler for EcomQueryHandler {
             max_rows,
         )
         .await
+    }
+
+    /// A portal opened by `DECLARE ... CURSOR` carries no plan, so the
+    /// parser cannot describe it; its rows are already being produced, and
+    /// their description is the cursor's. (psycopg describes a named
+    /// cursor's portal before its first FETCH and reads rows by that
+    /// description.)
+    async fn do_describe_portal<C>(
+        &self,
+        _client: &mut C,
+        target: &Portal<Self::Statement>,
+    ) -> PgWireResult<DescribePortalResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if target.statement.statement.1.is_none() {
+            let state = target.state();
+            let state = state.lock().await;
+            if let PortalExecutionState::Suspended(response) = &*state {
+                return Ok(DescribePortalResponse::new(
+                    response.row_schema().as_ref().clone(),
+                ));
+            }
+        }
+        let schema = self.parser.get_result_schema(
+            &target.statement.statement,
+            Some(&target.result_column_format),
+        )?;
+        Ok(DescribePortalResponse::new(schema))
     }
 }
 

@@ -16,6 +16,7 @@ mod drop_model;
 mod evaluate_model;
 mod parser;
 mod show_models;
+mod show_version;
 mod split;
 mod tokens;
 
@@ -32,6 +33,7 @@ pub use drop_model::DropModel;
 pub use evaluate_model::EvaluateModel;
 pub use parser::{OptionList, OptionValue, validate_model_name};
 pub use show_models::ShowModels;
+pub use show_version::ShowVersion;
 pub use split::{SqlStatementText, split_statements};
 
 use crate::engine::{Engine, Notices, Output};
@@ -42,6 +44,7 @@ use parser::Cursor;
 #[derive(Debug, Clone, PartialEq)]
 pub enum EcomStatement {
     ShowModels(ShowModels),
+    ShowVersion(ShowVersion),
     CreateModel(CreateModel),
     DropModel(DropModel),
     DescribeModel(DescribeModel),
@@ -60,6 +63,9 @@ impl EcomStatement {
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
         let statement = match words.as_slice() {
             ["SHOW", "MODELS", ..] => Self::ShowModels(ShowModels::parse(sql)?),
+            ["SHOW", "SERVER_VERSION" | "SERVER_VERSION_NUM"] => {
+                Self::ShowVersion(ShowVersion::parse(sql)?)
+            }
             ["CREATE", "MODEL", ..] | ["CREATE", "OR", "REPLACE", "MODEL"] => {
                 Self::CreateModel(CreateModel::parse(sql)?)
             }
@@ -78,6 +84,7 @@ impl EcomStatement {
     pub fn result_schema(&self) -> Option<SchemaRef> {
         match self {
             Self::ShowModels(_) => Some(ShowModels::schema()),
+            Self::ShowVersion(s) => Some(s.schema()),
             Self::CreateModel(_) => Some(CreateModel::schema()),
             Self::DescribeModel(_) => Some(DescribeModel::schema()),
             Self::EvaluateModel(s) => Some(s.schema()),
@@ -88,6 +95,7 @@ impl EcomStatement {
     pub async fn execute(&self, engine: &Engine, notices: &Notices) -> Result<Output> {
         match self {
             Self::ShowModels(s) => s.execute(engine).await,
+            Self::ShowVersion(s) => s.execute(),
             Self::CreateModel(s) => s.execute(engine, notices).await,
             Self::DropModel(s) => s.execute(engine),
             Self::DescribeModel(s) => s.execute(engine),

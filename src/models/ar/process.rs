@@ -3,9 +3,9 @@
 //! `AutoReg(y, p, trend='c')`), order selection by AIC/BIC on a common
 //! sample, and forecasts with intervals from the ψ-weights.
 
-use ndarray::Array2;
+use ndarray::{Array2, ShapeBuilder};
 
-use super::least_squares::{GramRss, LeastSquares};
+use super::least_squares::{GramRss, LeastSquares, lagged_fit};
 
 /// A fitted AR(p) with intercept and optional exogenous regressors:
 /// y_t = c + Σ βⱼ x_{j,t} + Σ φᵢ y_{t−i} + e_t.
@@ -35,19 +35,22 @@ pub enum Criterion {
 /// Rows t = start..n of the design [1, x₁,t, …, x_k,t, y_{t−1}, …, y_{t−p}]
 /// and the targets. The exogenous columns come before the lags so that
 /// the leading blocks of columns are the nested AR orders.
+/// Built column by column in column-major order: each column is a slice
+/// of `y` or of an exogenous column, copied whole.
 fn design(y: &[f64], exog: &[Vec<f64>], p: usize, start: usize) -> (Array2<f64>, Vec<f64>) {
-    let rows = y.len().saturating_sub(start);
+    let n = y.len();
+    let rows = n.saturating_sub(start);
     let k = exog.len();
-    let x = Array2::from_shape_fn((rows, 1 + k + p), |(r, j)| {
-        let t = start + r;
-        if j == 0 {
-            1.0
-        } else if j <= k {
-            exog[j - 1][t]
-        } else {
-            y[t - (j - k)]
-        }
-    });
+    let mut data = Vec::with_capacity(rows * (1 + k + p));
+    data.resize(rows, 1.0);
+    for column in exog {
+        data.extend_from_slice(&column[start..]);
+    }
+    for lag in 1..=p {
+        data.extend_from_slice(&y[start - lag..n - lag]);
+    }
+    let x = Array2::from_shape_vec((rows, 1 + k + p).f(), data)
+        .unwrap_or_else(|_| Array2::zeros((rows, 1 + k + p)));
     (x, y[start..].to_vec())
 }
 
@@ -90,8 +93,29 @@ pub fn fit_with(y: &[f64], exog: &[Vec<f64>], p: usize) -> Result<ArFit, String>
             2 * p + 2 + k
         ));
     }
-    let (x, target) = design(y, exog, p, p);
     let m = 1 + k + p;
+    // A pure AR from its normal equations (refined), the rest by QR.
+    if k == 0
+        && let Some(fit) = lagged_fit(y, p)
+    {
+        let nobs = y.len() - p;
+        let (sigma2, aic, bic) = criteria(fit.rss, nobs, m);
+        return Ok(ArFit {
+            intercept: fit.coefficients[0],
+            beta: Vec::new(),
+            phi: fit.coefficients[1..].to_vec(),
+            sigma2,
+            nobs,
+            aic,
+            bic,
+            std_errors: fit
+                .inverse_diagonal
+                .iter()
+                .map(|d| (sigma2 * d).max(0.0).sqrt())
+                .collect(),
+        });
+    }
+    let (x, target) = design(y, exog, p, p);
     let ls = LeastSquares::new(x.view(), &target).ok_or("the AR design is empty")?;
     let coefficients = ls.coefficients(m).ok_or_else(|| {
         format!("the lags of AR({p}) are collinear (a constant or perfectly regular series)")
@@ -143,17 +167,29 @@ pub fn select_order_with(
             y.len()
         ));
     }
-    let (x, target) = design(y, exog, max_p, max_p);
-    let nobs = target.len();
+    let nobs = y.len() - max_p;
     // The RSS of every nested order: from the Gram matrix when it is well
-    // conditioned (4× fewer operations), else from one QR factorisation.
-    let rss: Vec<Option<f64>> = match GramRss::new(x.view(), &target) {
-        Some(gram) => (1..=1 + k + max_p).map(|m| gram.rss(m)).collect(),
+    // conditioned (for a pure AR straight from the series, else from the
+    // design: 4× fewer operations than QR), else from one QR factorisation.
+    let gram = if k == 0 {
+        GramRss::lagged(y, max_p, max_p)
+    } else {
+        None
+    };
+    let rss: Vec<Option<f64>> = match gram {
+        Some(gram) => (1..=1 + max_p).map(|m| gram.rss(m)).collect(),
         None => {
-            let ls = LeastSquares::new(x.view(), &target).ok_or("the AR design is empty")?;
-            (1..=1 + k + max_p)
-                .map(|m| ls.coefficients(m).map(|_| ls.rss(m)))
-                .collect()
+            let (x, target) = design(y, exog, max_p, max_p);
+            match GramRss::new(x.view(), &target) {
+                Some(gram) => (1..=1 + k + max_p).map(|m| gram.rss(m)).collect(),
+                None => {
+                    let ls =
+                        LeastSquares::new(x.view(), &target).ok_or("the AR design is empty")?;
+                    (1..=1 + k + max_p)
+                        .map(|m| ls.coefficients(m).map(|_| ls.rss(m)))
+                        .collect()
+                }
+            }
         }
     };
     let mut best: Option<(f64, usize)> = None;
