@@ -50,6 +50,7 @@ impl EcomHandlers {
         )));
         let parser = Arc::new(EcomParser {
             upstream: ExtendedQueryHandler::query_parser(upstream.as_ref()),
+            ctx: engine.session_context().clone(),
         });
         let connections = Arc::new(ConnectionManager::new());
         Self {
@@ -192,6 +193,9 @@ impl EcomQueryHandler {
             Ok(Some(EcomStatement::Deallocate(deallocate))) => {
                 deallocate_statement(&deallocate, client.portal_store()).map(|r| vec![r])
             }
+            Ok(Some(EcomStatement::Copy(copy))) => super::copy::copy_out(&self.engine, &copy)
+                .await
+                .map(|r| vec![r]),
             Ok(Some(ours)) => self
                 .run_own(&ours, client, &Format::UnifiedText)
                 .await
@@ -277,6 +281,9 @@ impl ExtendedQueryHandler for EcomQueryHandler {
             if let EcomStatement::Deallocate(deallocate) = &ours {
                 return deallocate_statement(deallocate, client.portal_store());
             }
+            if let EcomStatement::Copy(copy) = &ours {
+                return super::copy::copy_out(&self.engine, copy).await;
+            }
             return self
                 .run_own(&ours, client, &portal.result_column_format)
                 .await;
@@ -327,6 +334,7 @@ impl ExtendedQueryHandler for EcomQueryHandler {
 /// to datafusion-postgres's parser and planner.
 pub struct EcomParser {
     upstream: Arc<Parser>,
+    ctx: datafusion::prelude::SessionContext,
 }
 
 #[async_trait]
@@ -345,7 +353,13 @@ impl QueryParser for EcomParser {
         if EcomStatement::recognise(sql).map_err(user_error)?.is_some() {
             return Ok(Some((sql.to_string(), None)));
         }
-        self.upstream.parse_sql(client, sql, types).await
+        match self.upstream.parse_sql(client, sql, types).await? {
+            Some((query, Some((statement, plan)))) => {
+                let plan = super::parameters::typed_plan(&self.ctx, &statement, plan, types).await;
+                Ok(Some((query, Some((statement, plan)))))
+            }
+            other => Ok(other),
+        }
     }
 
     fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {

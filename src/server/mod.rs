@@ -5,7 +5,9 @@
 //! statements first, to report real SQLSTATEs, and owns the accept loop so it
 //! can bind ephemeral ports and shut down cleanly.
 
+mod copy;
 mod handlers;
+mod parameters;
 mod response;
 
 use std::future::Future;

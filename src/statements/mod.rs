@@ -9,6 +9,7 @@
 //! CLI's report files.
 
 mod alter_model;
+mod copy;
 mod create_model;
 mod deallocate;
 mod describe_model;
@@ -26,6 +27,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::Result;
 
 pub use alter_model::AlterModel;
+pub use copy::{CopyFormat, CopyTo};
 pub use create_model::CreateModel;
 pub use deallocate::{Deallocate, no_such_statement};
 pub use describe_model::{DescribeModel, properties as model_properties};
@@ -52,6 +54,9 @@ pub enum EcomStatement {
     AlterModel(AlterModel),
     /// A session statement: the server runs it against the connection.
     Deallocate(Deallocate),
+    /// Rows streamed to the client in COPY format by the server; the CLI
+    /// prints them in its output format.
+    Copy(CopyTo),
 }
 
 impl EcomStatement {
@@ -74,6 +79,7 @@ impl EcomStatement {
             ["EVALUATE", "MODEL", ..] => Self::EvaluateModel(EvaluateModel::parse(sql)?),
             ["ALTER", "MODEL", ..] => Self::AlterModel(AlterModel::parse(sql)?),
             ["DEALLOCATE", ..] => Self::Deallocate(Deallocate::parse(sql)?),
+            ["COPY", ..] => Self::Copy(CopyTo::parse(sql)?),
             _ => return Ok(None),
         };
         Ok(Some(statement))
@@ -88,7 +94,7 @@ impl EcomStatement {
             Self::CreateModel(_) => Some(CreateModel::schema()),
             Self::DescribeModel(_) => Some(DescribeModel::schema()),
             Self::EvaluateModel(s) => Some(s.schema()),
-            Self::DropModel(_) | Self::AlterModel(_) | Self::Deallocate(_) => None,
+            Self::DropModel(_) | Self::AlterModel(_) | Self::Deallocate(_) | Self::Copy(_) => None,
         }
     }
 
@@ -102,6 +108,10 @@ impl EcomStatement {
             Self::EvaluateModel(s) => s.execute(engine).await,
             Self::AlterModel(s) => s.execute(engine),
             Self::Deallocate(s) => s.execute(),
+            Self::Copy(s) => {
+                let df = engine.session_context().sql(&s.query).await?;
+                Ok(Output::Rows(df.execute_stream().await?))
+            }
         }
     }
 }

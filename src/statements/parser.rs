@@ -87,6 +87,41 @@ impl<'a> Cursor<'a> {
         self.tokens.get(self.pos).map(|t| &t.token)
     }
 
+    /// The next token, not consumed.
+    pub fn peek_token(&self) -> Option<&Token> {
+        self.peek()
+    }
+
+    /// A single-quoted string literal.
+    pub fn string(&mut self) -> Result<String, SqlError> {
+        match self.peek().cloned() {
+            Some(Token::SingleQuotedString(s)) => {
+                self.pos += 1;
+                Ok(s)
+            }
+            _ => Err(self.error("expected a quoted string")),
+        }
+    }
+
+    /// An unquoted word (as written) or a quoted string: an option value.
+    pub fn word_or_string(&mut self) -> Result<String, SqlError> {
+        match self.peek().cloned() {
+            Some(Token::Word(w)) => {
+                self.pos += 1;
+                Ok(w.value)
+            }
+            Some(Token::SingleQuotedString(s)) => {
+                self.pos += 1;
+                Ok(s)
+            }
+            Some(Token::Number(n, _)) => {
+                self.pos += 1;
+                Ok(n)
+            }
+            _ => Err(self.error("expected a value")),
+        }
+    }
+
     /// Is the next token the unquoted word `word` (any case)?
     pub fn is_word(&self, word: &str) -> bool {
         matches!(self.peek(), Some(Token::Word(w)) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word))

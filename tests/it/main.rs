@@ -13,3 +13,4 @@ mod sentiment;
 mod server;
 mod slt;
 mod sql_files;
+mod wire;

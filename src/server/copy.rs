@@ -1,0 +1,199 @@
+//! `COPY ... TO STDOUT`: a query's rows streamed in Postgres's COPY text,
+//! CSV or binary format (one CopyData message per row, as Postgres sends
+//! them), encoded by arrow-pg's value encoders into pgwire's COPY encoder.
+
+use std::sync::{Arc, Mutex};
+
+use bytes::{Bytes, BytesMut};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use futures::{StreamExt, stream};
+use pgwire::api::portal::Format;
+use pgwire::api::results::{
+    CopyCsvOptions, CopyEncoder, CopyResponse, CopyTextOptions, FieldInfo, Response,
+};
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::copy::CopyData;
+
+use crate::engine::Engine;
+use crate::statements::{CopyFormat, CopyTo};
+
+/// The PGCOPY signature, flags and header-extension length: what a binary
+/// COPY starts with (pgwire writes it before the first row; a result with
+/// no rows needs it too).
+const BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+
+fn api_error(e: datafusion::error::DataFusionError) -> PgWireError {
+    PgWireError::ApiError(Box::new(e))
+}
+
+fn encoder(copy: &CopyTo, fields: Arc<Vec<FieldInfo>>) -> CopyEncoder {
+    match copy.format {
+        CopyFormat::Binary => CopyEncoder::new_binary(fields),
+        CopyFormat::Text => {
+            let mut options = CopyTextOptions::default();
+            if let Some(d) = &copy.delimiter {
+                options.delimiter = d.as_str().into();
+            }
+            if let Some(n) = &copy.null {
+                options.null_string = n.as_str().into();
+            }
+            CopyEncoder::new_text(fields, options)
+        }
+        CopyFormat::Csv => {
+            let mut options = CopyCsvOptions::default();
+            if let Some(d) = &copy.delimiter {
+                options.delimiter = d.as_str().into();
+            }
+            if let Some(n) = &copy.null {
+                options.null_string = n.as_str().into();
+            }
+            if let Some(q) = &copy.quote {
+                options.quote = q.as_str().into();
+                if copy.escape.is_none() {
+                    options.escape = q.as_str().into();
+                }
+            }
+            if let Some(e) = &copy.escape {
+                options.escape = e.as_str().into();
+            }
+            CopyEncoder::new_csv(fields, options)
+        }
+    }
+}
+
+/// The header line of text and CSV output: the column names, CSV-quoted
+/// where they need it.
+fn header_line(copy: &CopyTo, schema: &SchemaRef) -> Bytes {
+    let delimiter = copy.delimiter.clone().unwrap_or_else(|| match copy.format {
+        CopyFormat::Csv => ",".into(),
+        _ => "\t".into(),
+    });
+    let quote = copy.quote.clone().unwrap_or_else(|| "\"".into());
+    let names: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let name = f.name();
+            let needs_quotes = copy.format == CopyFormat::Csv
+                && (name.contains(delimiter.as_str())
+                    || name.contains(quote.as_str())
+                    || name.contains(['\n', '\r']));
+            if needs_quotes {
+                format!(
+                    "{quote}{}{quote}",
+                    name.replace(&quote, &format!("{quote}{quote}"))
+                )
+            } else {
+                name.clone()
+            }
+        })
+        .collect();
+    Bytes::from(format!("{}\n", names.join(&delimiter)))
+}
+
+fn encode_batch(
+    encoder: &mut CopyEncoder,
+    batch: &RecordBatch,
+    fields: &[FieldInfo],
+    pending: &Mutex<Option<Bytes>>,
+) -> PgWireResult<Vec<CopyData>> {
+    let schema = batch.schema();
+    let mut out = Vec::with_capacity(batch.num_rows());
+    for row in 0..batch.num_rows() {
+        for (i, column) in batch.columns().iter().enumerate() {
+            arrow_pg::encoder::encode_value(encoder, column, row, schema.field(i), &fields[i])?;
+        }
+        let data = encoder.take_copy();
+        // The header goes in front of the first row, so the row count in
+        // the command tag stays the number of rows.
+        let prefix = pending.lock().ok().and_then(|mut p| p.take());
+        out.push(match prefix {
+            Some(prefix) => {
+                let mut joined = BytesMut::from(prefix.as_ref());
+                joined.extend_from_slice(&data.data);
+                CopyData::new(joined.freeze())
+            }
+            None => data,
+        });
+    }
+    Ok(out)
+}
+
+/// Run the COPY's query and answer with its rows in COPY format.
+pub async fn copy_out(engine: &Engine, copy: &CopyTo) -> PgWireResult<Response> {
+    let df = engine
+        .session_context()
+        .sql(&copy.query)
+        .await
+        .map_err(api_error)?;
+    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    let binary = copy.format == CopyFormat::Binary;
+    let format = if binary {
+        Format::UnifiedBinary
+    } else {
+        Format::UnifiedText
+    };
+    let fields = Arc::new(arrow_pg::datatypes::arrow_schema_to_pg_fields(
+        &schema, &format, None,
+    )?);
+    let batches = df.execute_stream().await.map_err(api_error)?;
+    let columns = fields.len();
+    let mut encoder = encoder(copy, Arc::clone(&fields));
+    // Text and CSV headers are asked for; pgwire writes the binary header
+    // before the first row itself, so it is only pending for an empty result.
+    let pending = Arc::new(Mutex::new(if binary {
+        None
+    } else if copy.header {
+        Some(header_line(copy, &schema))
+    } else {
+        None
+    }));
+    let empty_binary = Arc::new(Mutex::new(binary));
+    let (rows_pending, rows_binary) = (Arc::clone(&pending), Arc::clone(&empty_binary));
+    let rows = batches
+        .map(move |batch| {
+            let encoded = batch
+                .map_err(api_error)
+                .and_then(|b| encode_batch(&mut encoder, &b, &fields, &rows_pending));
+            if let Ok(rows) = &encoded
+                && !rows.is_empty()
+                && let Ok(mut e) = rows_binary.lock()
+            {
+                *e = false;
+            }
+            stream::iter(match encoded {
+                Ok(rows) => rows.into_iter().map(Ok).collect::<Vec<_>>(),
+                Err(e) => vec![Err(e)],
+            })
+        })
+        .flatten();
+    // After the rows: a header nobody carried (no rows at all).
+    let tail = stream::once(async move {
+        let header = pending.lock().ok().and_then(|mut p| p.take());
+        let binary_header = empty_binary
+            .lock()
+            .ok()
+            .is_some_and(|e| *e)
+            .then(|| Bytes::from_static(BINARY_HEADER));
+        stream::iter(header.or(binary_header).map(|b| Ok(CopyData::new(b))))
+    })
+    .flatten();
+    Ok(Response::CopyOut(CopyResponse::new(
+        i8::from(binary),
+        columns,
+        rows.chain(tail),
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_header_is_the_pgcopy_signature() {
+        // 11-byte signature, 4 bytes of flags, 4 bytes of extension length.
+        assert_eq!(BINARY_HEADER.len(), 19);
+        assert!(BINARY_HEADER.starts_with(b"PGCOPY\n\xff\r\n\0"));
+    }
+}

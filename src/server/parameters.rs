@@ -1,0 +1,192 @@
+//! Parameter types of prepared statements, as Postgres decides them: a type
+//! the client names in Parse wins; otherwise the type inferred from the
+//! query; a parameter nothing types (`$1 IS NULL`) is text.
+//!
+//! datafusion-postgres ignores the client's types and leaves untyped
+//! parameters without a type, so psycopg's `SELECT %s * 2` with a float
+//! (sent as float8) was decoded as the inferred bigint and failed, and
+//! `SELECT %s IS NULL` found no value. Here the statement is planned again
+//! as `PREPARE ... (types) AS <statement>`, which gives its placeholders
+//! exactly those types.
+
+use std::collections::HashMap;
+
+use datafusion::arrow::datatypes::{DataType as ArrowType, FieldRef};
+use datafusion::logical_expr::{LogicalPlan, Statement as PlanStatement};
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::{DataType, ExactNumberInfo, Ident, Statement, TimezoneInfo};
+use pgwire::api::Type;
+
+/// The SQL type of a wire type a client may name in Parse (None: a type
+/// we leave to inference, such as arrays).
+fn sql_type_of_wire(t: &Type) -> Option<DataType> {
+    Some(match *t {
+        Type::BOOL => DataType::Boolean,
+        Type::INT2 => DataType::SmallInt(None),
+        Type::INT4 => DataType::Int(None),
+        Type::INT8 => DataType::BigInt(None),
+        Type::FLOAT4 => DataType::Real,
+        Type::FLOAT8 => DataType::Double(ExactNumberInfo::None),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => DataType::Text,
+        Type::DATE => DataType::Date,
+        Type::TIMESTAMP => DataType::Timestamp(None, TimezoneInfo::None),
+        Type::TIMESTAMPTZ => DataType::Timestamp(None, TimezoneInfo::WithTimeZone),
+        _ => return None,
+    })
+}
+
+/// The SQL type of an inferred Arrow type (None: one PREPARE cannot name).
+fn sql_type_of_arrow(t: &ArrowType) -> Option<DataType> {
+    Some(match t {
+        ArrowType::Boolean => DataType::Boolean,
+        ArrowType::Int8 | ArrowType::Int16 => DataType::SmallInt(None),
+        ArrowType::Int32 => DataType::Int(None),
+        ArrowType::Int64 => DataType::BigInt(None),
+        ArrowType::UInt8 | ArrowType::UInt16 => DataType::Int(None),
+        ArrowType::UInt32 | ArrowType::UInt64 => DataType::BigInt(None),
+        ArrowType::Float16 | ArrowType::Float32 => DataType::Real,
+        ArrowType::Float64 => DataType::Double(ExactNumberInfo::None),
+        ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View => DataType::Text,
+        ArrowType::Date32 | ArrowType::Date64 => DataType::Date,
+        ArrowType::Timestamp(_, None) => DataType::Timestamp(None, TimezoneInfo::None),
+        ArrowType::Timestamp(_, Some(_)) => DataType::Timestamp(None, TimezoneInfo::WithTimeZone),
+        ArrowType::Decimal128(p, s) | ArrowType::Decimal256(p, s) if *s >= 0 => DataType::Numeric(
+            ExactNumberInfo::PrecisionAndScale(u64::from(*p), i64::from(*s)),
+        ),
+        _ => return None,
+    })
+}
+
+/// The types to plan the statement's parameters with, when they differ
+/// from what inference gave; None to keep the plan as it is.
+fn wanted_types(
+    inferred: &HashMap<String, Option<FieldRef>>,
+    client: &[Option<Type>],
+) -> Option<Vec<DataType>> {
+    let count = inferred
+        .keys()
+        .filter_map(|id| id.strip_prefix('$')?.parse::<usize>().ok())
+        .max()?;
+    let mut changed = false;
+    let mut types = Vec::with_capacity(count);
+    for i in 1..=count {
+        let guessed = inferred.get(&format!("${i}")).cloned().flatten();
+        let named = client
+            .get(i - 1)
+            .cloned()
+            .flatten()
+            .filter(|t| *t != Type::UNKNOWN && t.oid() != 0);
+        let t = match (named, guessed) {
+            (Some(named), guessed) => {
+                let wanted = sql_type_of_wire(&named)?;
+                let same = guessed
+                    .as_ref()
+                    .and_then(|f| sql_type_of_arrow(f.data_type()))
+                    .is_some_and(|g| g == wanted);
+                changed |= !same;
+                wanted
+            }
+            (None, Some(field)) => sql_type_of_arrow(field.data_type())?,
+            (None, None) => {
+                changed = true;
+                DataType::Text
+            }
+        };
+        types.push(t);
+    }
+    changed.then_some(types)
+}
+
+/// `plan` with its parameters typed as Postgres would type them, or the
+/// plan as it was when nothing changes (or re-planning fails: the original
+/// plan then reports its own errors at Bind).
+pub async fn typed_plan(
+    ctx: &SessionContext,
+    statement: &Statement,
+    plan: LogicalPlan,
+    client_types: &[Option<Type>],
+) -> LogicalPlan {
+    if !matches!(statement, Statement::Query(_)) {
+        return plan;
+    }
+    let Ok(inferred) = plan.get_parameter_fields() else {
+        return plan;
+    };
+    let Some(data_types) = wanted_types(&inferred, client_types) else {
+        return plan;
+    };
+    let prepare = Statement::Prepare {
+        name: Ident::new("ecomsql_typed_parameters"),
+        data_types,
+        statement: Box::new(statement.clone()),
+    };
+    match ctx
+        .state()
+        .statement_to_plan(DfStatement::Statement(Box::new(prepare)))
+        .await
+    {
+        Ok(LogicalPlan::Statement(PlanStatement::Prepare(prepared))) => {
+            std::sync::Arc::unwrap_or_clone(prepared.input)
+        }
+        _ => plan,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::datatypes::Field;
+
+    use super::*;
+
+    fn inferred(types: &[(&str, Option<ArrowType>)]) -> HashMap<String, Option<FieldRef>> {
+        types
+            .iter()
+            .map(|(id, t)| {
+                (
+                    id.to_string(),
+                    t.clone().map(|t| Arc::new(Field::new(*id, t, true))),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn client_types_win_and_untyped_parameters_are_text() {
+        // $1 inferred bigint but sent as float8; $2 untyped and unnamed.
+        let got = wanted_types(
+            &inferred(&[("$1", Some(ArrowType::Int64)), ("$2", None)]),
+            &[Some(Type::FLOAT8), None],
+        );
+        assert_eq!(
+            got,
+            Some(vec![
+                DataType::Double(ExactNumberInfo::None),
+                DataType::Text
+            ])
+        );
+        // Nothing to change: inference agrees with the client.
+        assert_eq!(
+            wanted_types(
+                &inferred(&[("$1", Some(ArrowType::Int64))]),
+                &[Some(Type::INT8)]
+            ),
+            None
+        );
+        assert_eq!(
+            wanted_types(&inferred(&[("$1", Some(ArrowType::Utf8))]), &[None]),
+            None
+        );
+        // A named type we leave alone (an array) keeps the plan.
+        assert_eq!(
+            wanted_types(
+                &inferred(&[("$1", Some(ArrowType::Int64))]),
+                &[Some(Type::INT8_ARRAY)]
+            ),
+            None
+        );
+        assert_eq!(wanted_types(&HashMap::new(), &[]), None);
+    }
+}

@@ -1,0 +1,224 @@
+//! What drivers rely on beyond plain queries, through tokio-postgres over
+//! TCP: COPY TO STDOUT in every format, parameter types as the client names
+//! them, cursors, and a version in PostgreSQL's shape.
+
+use futures::{StreamExt, pin_mut};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::Type;
+
+use crate::common::{TestServer, demo_data_dir, engine, read_parquet, simple_rows};
+
+async fn server() -> (TestServer, tempfile::TempDir) {
+    let models = tempfile::tempdir().expect("temp dir");
+    let server = TestServer::start(engine(&demo_data_dir(), models.path()).await).await;
+    (server, models)
+}
+
+async fn copy_bytes(client: &tokio_postgres::Client, sql: &str) -> Vec<u8> {
+    let stream = client
+        .copy_out(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    pin_mut!(stream);
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        out.extend_from_slice(&chunk.expect("copy data"));
+    }
+    out
+}
+
+/// The first `n` (user_id, country) pairs of the demo users, by id, read
+/// from the Parquet file directly.
+fn users(n: usize) -> Vec<(i64, String)> {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::Int64Type;
+    let mut rows = Vec::new();
+    for b in read_parquet(&demo_data_dir().join("users.parquet")) {
+        let ids = b
+            .column_by_name("user_id")
+            .expect("user_id")
+            .as_primitive::<Int64Type>()
+            .clone();
+        let countries = b.column_by_name("country").expect("country").clone();
+        let countries = datafusion::arrow::compute::cast(
+            &countries,
+            &datafusion::arrow::datatypes::DataType::Utf8,
+        )
+        .expect("text");
+        let countries = countries.as_string::<i32>();
+        for i in 0..b.num_rows() {
+            rows.push((ids.value(i), countries.value(i).to_string()));
+        }
+    }
+    rows.sort();
+    rows.truncate(n);
+    rows
+}
+
+#[tokio::test]
+async fn copy_to_stdout_in_text_csv_and_binary() {
+    let (server, _models) = server().await;
+    let client = server.connect().await;
+    let expected = users(3);
+    let text = copy_bytes(
+        &client,
+        "COPY (SELECT user_id, country FROM users ORDER BY user_id LIMIT 3) TO STDOUT",
+    )
+    .await;
+    let want: String = expected
+        .iter()
+        .map(|(id, c)| format!("{id}\t{c}\n"))
+        .collect();
+    assert_eq!(String::from_utf8(text).expect("utf8"), want);
+
+    let csv = copy_bytes(
+        &client,
+        "COPY (SELECT user_id, country, 'a,\"b' AS \"odd,name\", NULL AS n FROM users ORDER BY user_id LIMIT 3)
+         TO STDOUT WITH (FORMAT csv, HEADER)",
+    )
+    .await;
+    let mut want = String::from("user_id,country,\"odd,name\",n\n");
+    for (id, c) in &expected {
+        want.push_str(&format!("{id},{c},\"a,\"\"b\",\n"));
+    }
+    assert_eq!(String::from_utf8(csv).expect("utf8"), want);
+
+    // Old syntax, another delimiter and NULL marker.
+    let legacy = copy_bytes(
+        &client,
+        "COPY (SELECT user_id, NULL AS n FROM users ORDER BY user_id LIMIT 1) TO STDOUT WITH CSV DELIMITER ';' NULL 'NA'",
+    )
+    .await;
+    assert_eq!(
+        String::from_utf8(legacy).expect("utf8"),
+        format!("{};NA\n", expected[0].0)
+    );
+
+    // Binary: signature, then per row a field count and (length, value) pairs.
+    let binary = copy_bytes(
+        &client,
+        "COPY (SELECT user_id FROM users ORDER BY user_id LIMIT 2) TO STDOUT (FORMAT binary)",
+    )
+    .await;
+    let mut want = b"PGCOPY\n\xff\r\n\0".to_vec();
+    want.extend_from_slice(&[0; 8]);
+    for (id, _) in &expected[..2] {
+        want.extend_from_slice(&1_i16.to_be_bytes());
+        want.extend_from_slice(&8_i32.to_be_bytes());
+        want.extend_from_slice(&id.to_be_bytes());
+    }
+    want.extend_from_slice(&(-1_i16).to_be_bytes());
+    assert_eq!(binary, want);
+    // No rows: the signature and the trailer all the same.
+    let empty = copy_bytes(
+        &client,
+        "COPY (SELECT 1 AS a WHERE false) TO STDOUT (FORMAT binary)",
+    )
+    .await;
+    assert_eq!(empty.len(), 19 + 2);
+
+    // A table by name, with a column list.
+    let table = copy_bytes(&client, "COPY users (user_id) TO STDOUT").await;
+    assert_eq!(table.iter().filter(|b| **b == b'\n').count(), 5000);
+
+    // Refused: server files, programs, COPY FROM; the session stays usable.
+    for (sql, state) in [
+        (
+            "COPY users TO '/tmp/ecomsql_copy_test'",
+            SqlState::INSUFFICIENT_PRIVILEGE,
+        ),
+        (
+            "COPY (SELECT 1) TO PROGRAM 'true'",
+            SqlState::INSUFFICIENT_PRIVILEGE,
+        ),
+        ("COPY users FROM STDIN", SqlState::FEATURE_NOT_SUPPORTED),
+        (
+            "COPY (SELECT nope FROM users) TO STDOUT",
+            SqlState::UNDEFINED_COLUMN,
+        ),
+    ] {
+        let err = client.simple_query(sql).await.expect_err(sql);
+        assert_eq!(err.code(), Some(&state), "{sql}: {err}");
+    }
+    assert!(!std::path::Path::new("/tmp/ecomsql_copy_test").exists());
+    let rows = simple_rows(&client.simple_query("SELECT 1").await.expect("still usable"));
+    assert_eq!(rows, vec![vec![Some("1".to_string())]]);
+}
+
+#[tokio::test]
+async fn parameter_types_named_by_the_client_are_used() {
+    let (server, _models) = server().await;
+    let client = server.connect().await;
+    // `$1 * 2` infers bigint; a driver sending a float8 means a float.
+    let statement = client
+        .prepare_typed("SELECT $1 * 2 AS doubled", &[Type::FLOAT8])
+        .await
+        .expect("prepares");
+    assert_eq!(statement.params(), &[Type::FLOAT8]);
+    let row = client
+        .query_one(&statement, &[&1.25_f64])
+        .await
+        .expect("runs");
+    assert_eq!(row.get::<_, f64>(0), 2.5);
+    // Nothing types `$1 IS NULL`: text, as in Postgres; a NULL binds.
+    let statement = client.prepare("SELECT $1 IS NULL").await.expect("prepares");
+    assert_eq!(statement.params(), &[Type::TEXT]);
+    let row = client
+        .query_one(&statement, &[&None::<String>])
+        .await
+        .expect("runs");
+    assert!(row.get::<_, bool>(0));
+    // Inferred types stay when the client names none.
+    let statement = client
+        .prepare("SELECT count(*) FROM users WHERE user_id < $1")
+        .await
+        .expect("prepares");
+    assert_eq!(statement.params(), &[Type::INT8]);
+    let row = client
+        .query_one(&statement, &[&11_i64])
+        .await
+        .expect("runs");
+    assert_eq!(row.get::<_, i64>(0), 10);
+}
+
+#[tokio::test]
+async fn version_and_cursors_look_like_postgres() {
+    let (server, _models) = server().await;
+    let client = server.connect().await;
+    let version: String = client
+        .query_one("SELECT version()", &[])
+        .await
+        .expect("version")
+        .get(0);
+    assert!(version.starts_with("PostgreSQL 16."), "{version}");
+    assert!(version.contains("(ecomsql "), "{version}");
+    let rows = simple_rows(
+        &client
+            .simple_query("SHOW server_version; SHOW server_version_num")
+            .await
+            .expect("show"),
+    );
+    let shown = rows[0][0].clone().unwrap_or_default();
+    assert!(
+        shown.starts_with("16.") && shown.contains("ecomsql"),
+        "{shown}"
+    );
+    assert_eq!(rows[1][0].as_deref(), Some("160006"));
+
+    // A cursor in a transaction block, fetched in pieces.
+    let rows = simple_rows(
+        &client
+            .simple_query(
+                "BEGIN; DECLARE c CURSOR FOR SELECT user_id FROM users ORDER BY user_id;
+                 FETCH 2 FROM c; FETCH 3 FROM c; CLOSE c; COMMIT",
+            )
+            .await
+            .expect("cursor"),
+    );
+    let ids: Vec<Option<String>> = rows.into_iter().map(|r| r[0].clone()).collect();
+    let want: Vec<Option<String>> = users(5)
+        .iter()
+        .map(|(id, _)| Some(id.to_string()))
+        .collect();
+    assert_eq!(ids, want);
+}
