@@ -62,6 +62,7 @@ fn sql_type_of_arrow(t: &ArrowType) -> Option<DataType> {
 /// from what inference gave; None to keep the plan as it is.
 fn wanted_types(
     inferred: &HashMap<String, Option<FieldRef>>,
+    casts: &HashMap<String, ArrowType>,
     client: &[Option<Type>],
 ) -> Option<Vec<DataType>> {
     let count = inferred
@@ -90,12 +91,40 @@ fn wanted_types(
             (None, Some(field)) => sql_type_of_arrow(field.data_type())?,
             (None, None) => {
                 changed = true;
-                DataType::Text
+                // `$1::bigint` types $1 as bigint, as in Postgres.
+                match casts.get(&format!("${i}")) {
+                    Some(t) => sql_type_of_arrow(t)?,
+                    None => DataType::Text,
+                }
             }
         };
         types.push(t);
     }
     changed.then_some(types)
+}
+
+/// The type each placeholder is cast to directly (`$1::bigint`), where
+/// inference left it untyped.
+fn cast_types(plan: &LogicalPlan) -> HashMap<String, ArrowType> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    use datafusion::logical_expr::{Cast, Expr, TryCast, expr::Placeholder};
+    let mut casts = HashMap::new();
+    let _ = plan.apply_with_subqueries(|node| {
+        node.apply_expressions(|expr| {
+            expr.apply(|e| {
+                let (inner, to) = match e {
+                    Expr::Cast(Cast { expr, field }) => (expr.as_ref(), field.data_type()),
+                    Expr::TryCast(TryCast { expr, field }) => (expr.as_ref(), field.data_type()),
+                    _ => return Ok(TreeNodeRecursion::Continue),
+                };
+                if let Expr::Placeholder(Placeholder { id, .. }) = inner {
+                    casts.entry(id.clone()).or_insert_with(|| to.clone());
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
+        })
+    });
+    casts
 }
 
 /// `plan` with its parameters typed as Postgres would type them, or the
@@ -113,7 +142,7 @@ pub async fn typed_plan(
     let Ok(inferred) = plan.get_parameter_fields() else {
         return plan;
     };
-    let Some(data_types) = wanted_types(&inferred, client_types) else {
+    let Some(data_types) = wanted_types(&inferred, &cast_types(&plan), client_types) else {
         return plan;
     };
     let prepare = Statement::Prepare {
@@ -153,10 +182,17 @@ mod tests {
             .collect()
     }
 
+    fn wanted_types_no_casts(
+        inferred: &HashMap<String, Option<FieldRef>>,
+        client: &[Option<Type>],
+    ) -> Option<Vec<DataType>> {
+        wanted_types(inferred, &HashMap::new(), client)
+    }
+
     #[test]
     fn client_types_win_and_untyped_parameters_are_text() {
         // $1 inferred bigint but sent as float8; $2 untyped and unnamed.
-        let got = wanted_types(
+        let got = wanted_types_no_casts(
             &inferred(&[("$1", Some(ArrowType::Int64)), ("$2", None)]),
             &[Some(Type::FLOAT8), None],
         );
@@ -169,24 +205,30 @@ mod tests {
         );
         // Nothing to change: inference agrees with the client.
         assert_eq!(
-            wanted_types(
+            wanted_types_no_casts(
                 &inferred(&[("$1", Some(ArrowType::Int64))]),
                 &[Some(Type::INT8)]
             ),
             None
         );
         assert_eq!(
-            wanted_types(&inferred(&[("$1", Some(ArrowType::Utf8))]), &[None]),
+            wanted_types_no_casts(&inferred(&[("$1", Some(ArrowType::Utf8))]), &[None]),
             None
         );
         // A named type we leave alone (an array) keeps the plan.
         assert_eq!(
-            wanted_types(
+            wanted_types_no_casts(
                 &inferred(&[("$1", Some(ArrowType::Int64))]),
                 &[Some(Type::INT8_ARRAY)]
             ),
             None
         );
-        assert_eq!(wanted_types(&HashMap::new(), &[]), None);
+        assert_eq!(wanted_types_no_casts(&HashMap::new(), &[]), None);
+        // A cast types an otherwise untyped parameter.
+        let casts = HashMap::from([("$1".to_string(), ArrowType::Int64)]);
+        assert_eq!(
+            wanted_types(&inferred(&[("$1", None)]), &casts, &[None]),
+            Some(vec![DataType::BigInt(None)])
+        );
     }
 }
