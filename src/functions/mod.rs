@@ -4,6 +4,7 @@
 //! evaluate them.
 
 mod brier_score;
+mod current_setting;
 mod detect_language;
 mod explain_purchase;
 mod forecast_ar;
@@ -19,6 +20,7 @@ mod roc_auc;
 mod sentiment;
 mod sentiment_aspects;
 mod sentiment_label;
+mod set_config;
 mod similar_items;
 mod version;
 
@@ -38,6 +40,7 @@ use datafusion::logical_expr::{AggregateUDF, Expr, ScalarUDF};
 use datafusion::prelude::SessionContext;
 
 pub use brier_score::BrierScoreImpl;
+pub use current_setting::CurrentSettingImpl;
 pub use detect_language::DetectLanguageImpl;
 pub use explain_purchase::ExplainPurchaseImpl;
 pub use forecast_ar::{ForecastArAggregateImpl, ForecastArFunc};
@@ -52,6 +55,7 @@ pub use roc_auc::RocAucImpl;
 pub use sentiment::SentimentImpl;
 pub use sentiment_aspects::SentimentAspectsImpl;
 pub use sentiment_label::SentimentLabelImpl;
+pub use set_config::SetConfigImpl;
 pub use similar_items::SimilarItemsFunc;
 pub use version::{POSTGRES_VERSION, VersionImpl, server_version, version_string};
 
@@ -68,6 +72,8 @@ pub fn register_all(ctx: &SessionContext, models: &Arc<ModelRegistry>) {
     ctx.register_udf(ScalarUDF::from(SentimentAspectsImpl::new()));
     ctx.register_udf(ScalarUDF::from(DetectLanguageImpl::new()));
     ctx.register_udf(ScalarUDF::from(VersionImpl::new()));
+    ctx.register_udf(ScalarUDF::from(CurrentSettingImpl::new()));
+    ctx.register_udf(ScalarUDF::from(SetConfigImpl::new()));
     ctx.register_udaf(AggregateUDF::from(RocAucImpl::new()));
     ctx.register_udaf(AggregateUDF::from(LogLossImpl::new()));
     ctx.register_udaf(AggregateUDF::from(BrierScoreImpl::new()));

@@ -169,9 +169,15 @@ async fn parameter_types_named_by_the_client_are_used() {
         .expect("runs");
     assert!(row.get::<_, bool>(0));
     // A cast types the parameter it casts.
-    let statement = client.prepare("SELECT $1::BIGINT + 1").await.expect("prepares");
+    let statement = client
+        .prepare("SELECT $1::BIGINT + 1")
+        .await
+        .expect("prepares");
     assert_eq!(statement.params(), &[Type::INT8]);
-    let row = client.query_one(&statement, &[&41_i64]).await.expect("runs");
+    let row = client
+        .query_one(&statement, &[&41_i64])
+        .await
+        .expect("runs");
     assert_eq!(row.get::<_, i64>(0), 42);
     // Inferred types stay when the client names none.
     let statement = client

@@ -1,0 +1,153 @@
+//! `current_setting(name [, missing_ok])` → the value of a server setting,
+//! as drivers and BI tools ask on connect (asyncpg: `jit`; others:
+//! `server_version_num`, `TimeZone`, `search_path`, ...). Names are
+//! matched without regard to case. A setting ecomsql does not have is
+//! 42704 "unrecognized configuration parameter", or NULL with
+//! `missing_ok = true`: exactly what Postgres answers, which is how asyncpg
+//! learns there is no JIT to switch off.
+//!
+//! The values are the server's defaults; a session's `SET` is not seen
+//! here (settings are per server until the client-compatibility issue
+//! makes them per session).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, StringBuilder};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::error::Result;
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, TypeSignature, Volatility,
+};
+
+use super::sentiment::for_each_text;
+use super::version::{POSTGRES_VERSION, server_version};
+use crate::error::{SqlState, sql_err};
+
+/// A setting's value, by lower-cased name.
+pub(crate) fn setting(name: &str) -> Option<String> {
+    Some(match name {
+        "server_version" => server_version(),
+        "server_version_num" => {
+            let (major, minor) = POSTGRES_VERSION.split_once('.').unwrap_or(("16", "0"));
+            format!("{major}{:04}", minor.parse::<u32>().unwrap_or(0))
+        }
+        "server_encoding" | "client_encoding" => "UTF8".into(),
+        "datestyle" => "ISO, YMD".into(),
+        "intervalstyle" => "postgres".into(),
+        "timezone" | "log_timezone" => "UTC".into(),
+        "standard_conforming_strings" | "integer_datetimes" => "on".into(),
+        "search_path" => "\"$user\", public".into(),
+        "max_identifier_length" => "63".into(),
+        "max_index_keys" => "32".into(),
+        "transaction_isolation" | "default_transaction_isolation" => "read committed".into(),
+        "transaction_read_only" | "default_transaction_read_only" => "off".into(),
+        "is_superuser" => "on".into(),
+        "lc_collate" | "lc_ctype" => "C.UTF-8".into(),
+        "lc_messages" | "lc_monetary" | "lc_numeric" | "lc_time" => "C".into(),
+        "block_size" => "8192".into(),
+        "application_name" => String::new(),
+        _ => return None,
+    })
+}
+
+/// `current_setting`
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct CurrentSettingImpl {
+    signature: Signature,
+}
+
+impl CurrentSettingImpl {
+    pub fn new() -> Self {
+        Self {
+            signature: Signature::one_of(
+                vec![
+                    TypeSignature::String(1),
+                    TypeSignature::Exact(vec![DataType::Utf8, DataType::Boolean]),
+                ],
+                Volatility::Stable,
+            ),
+        }
+    }
+}
+
+impl Default for CurrentSettingImpl {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ScalarUDFImpl for CurrentSettingImpl {
+    fn name(&self) -> &str {
+        "current_setting"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let names = &arrays[0];
+        let missing_ok = arrays.get(1).map(|a| {
+            let flags = a
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::BooleanArray>();
+            (0..rows)
+                .map(|i| flags.is_some_and(|f| f.is_valid(i) && f.value(i)))
+                .collect::<Vec<_>>()
+        });
+        let mut out = StringBuilder::with_capacity(rows, rows * 8);
+        let mut error = None;
+        let mut row = 0;
+        for_each_text(self.name(), names, |name| {
+            match name {
+                None => out.append_null(),
+                Some(name) => match setting(&name.to_lowercase()) {
+                    Some(value) => out.append_value(value),
+                    None if missing_ok.as_ref().is_some_and(|m| m[row]) => out.append_null(),
+                    None => {
+                        out.append_null();
+                        error.get_or_insert_with(|| name.to_string());
+                    }
+                },
+            }
+            row += 1;
+        })?;
+        if let Some(name) = error {
+            return Err(sql_err(
+                SqlState::UNDEFINED_OBJECT,
+                format!("unrecognized configuration parameter \"{name}\""),
+            ));
+        }
+        let result = Arc::new(out.finish());
+        if rows == 1
+            && args
+                .args
+                .iter()
+                .all(|a| matches!(a, ColumnarValue::Scalar(_)))
+        {
+            return Ok(ColumnarValue::Scalar(
+                datafusion::common::ScalarValue::try_from_array(result.as_ref(), 0)?,
+            ));
+        }
+        Ok(ColumnarValue::Array(result))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_drivers_ask_for() {
+        assert_eq!(setting("server_version_num").as_deref(), Some("160006"));
+        assert!(setting("server_version").is_some_and(|v| v.starts_with("16.6 (ecomsql")));
+        assert_eq!(setting("timezone").as_deref(), Some("UTC"));
+        assert_eq!(setting("jit"), None);
+    }
+}
