@@ -22,6 +22,7 @@ mod sentiment_aspects;
 mod sentiment_label;
 mod set_config;
 mod similar_items;
+mod to_regtype;
 mod version;
 
 use std::fmt;
@@ -57,6 +58,7 @@ pub use sentiment_aspects::SentimentAspectsImpl;
 pub use sentiment_label::SentimentLabelImpl;
 pub use set_config::SetConfigImpl;
 pub use similar_items::SimilarItemsFunc;
+pub use to_regtype::ToRegtypeImpl;
 pub use version::{POSTGRES_VERSION, VersionImpl, server_version, version_string};
 
 use crate::error::{SqlState, sql_err};
@@ -74,6 +76,7 @@ pub fn register_all(ctx: &SessionContext, models: &Arc<ModelRegistry>) {
     ctx.register_udf(ScalarUDF::from(VersionImpl::new()));
     ctx.register_udf(ScalarUDF::from(CurrentSettingImpl::new()));
     ctx.register_udf(ScalarUDF::from(SetConfigImpl::new()));
+    ctx.register_udf(ScalarUDF::from(ToRegtypeImpl::new()));
     ctx.register_udaf(AggregateUDF::from(RocAucImpl::new()));
     ctx.register_udaf(AggregateUDF::from(LogLossImpl::new()));
     ctx.register_udaf(AggregateUDF::from(BrierScoreImpl::new()));

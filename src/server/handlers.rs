@@ -23,7 +23,7 @@ use pgwire::api::{
 };
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
-use pgwire::messages::response::NoticeResponse;
+use pgwire::messages::response::{NoticeResponse, TransactionStatus};
 
 use super::response::{error_info, map_error, output_response, schema_fields};
 use crate::engine::{Engine, Notices};
@@ -196,6 +196,9 @@ impl EcomQueryHandler {
             Ok(Some(EcomStatement::Copy(copy))) => super::copy::copy_out(&self.engine, &copy)
                 .await
                 .map(|r| vec![r]),
+            Ok(Some(EcomStatement::Savepoint(savepoint))) => {
+                savepoint_response(&savepoint, client.transaction_status()).map(|r| vec![r])
+            }
             Ok(Some(ours)) => self
                 .run_own(&ours, client, &Format::UnifiedText)
                 .await
@@ -283,6 +286,9 @@ impl ExtendedQueryHandler for EcomQueryHandler {
             }
             if let EcomStatement::Copy(copy) = &ours {
                 return super::copy::copy_out(&self.engine, copy).await;
+            }
+            if let EcomStatement::Savepoint(savepoint) = &ours {
+                return savepoint_response(savepoint, client.transaction_status());
             }
             return self
                 .run_own(&ours, client, &portal.result_column_format)
@@ -401,6 +407,33 @@ fn deallocate_statement<S: PortalStore>(
             store.rm_statement(name);
             Ok(Response::Execution(Tag::new("DEALLOCATE")))
         }
+    }
+}
+
+/// A savepoint statement's answer for the connection's transaction state
+/// (see [`crate::statements::Savepoint`]). ROLLBACK TO answers as a
+/// transaction start: that is the response that moves pgwire's state from
+/// failed back to an open block.
+fn savepoint_response(
+    savepoint: &crate::statements::Savepoint,
+    status: TransactionStatus,
+) -> PgWireResult<Response> {
+    use crate::error::SqlState;
+    use crate::statements::SavepointKind;
+    let tag = Tag::new(savepoint.tag());
+    match (status, savepoint.kind) {
+        (TransactionStatus::Idle, _) => Err(user_error(SqlError::new(
+            SqlState::NO_ACTIVE_SQL_TRANSACTION,
+            format!("{} can only be used in transaction blocks", savepoint.tag()),
+        ))),
+        (TransactionStatus::Error, SavepointKind::RollbackTo) => {
+            Ok(Response::TransactionStart(tag))
+        }
+        (TransactionStatus::Error, _) => Err(user_error(SqlError::new(
+            SqlState::IN_FAILED_SQL_TRANSACTION,
+            "current transaction is aborted, commands ignored until end of transaction block",
+        ))),
+        (TransactionStatus::Transaction, _) => Ok(Response::Execution(tag)),
     }
 }
 

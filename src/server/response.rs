@@ -75,6 +75,15 @@ pub(crate) fn map_error(e: PgWireError) -> PgWireError {
             };
             PgWireError::UserError(Box::new(error_info(&mapped)))
         }
+        // datafusion-postgres answers statements in a failed transaction
+        // block with 25P01 (no active transaction); Postgres says 25P02.
+        PgWireError::UserError(mut info)
+            if info.code == "25P01"
+                && info.message.starts_with("current transaction is aborted") =>
+        {
+            info.code = SqlState::IN_FAILED_SQL_TRANSACTION.code().to_string();
+            PgWireError::UserError(info)
+        }
         other => other,
     }
 }

@@ -16,6 +16,7 @@ mod describe_model;
 mod drop_model;
 mod evaluate_model;
 mod parser;
+mod savepoint;
 mod show_models;
 mod show_version;
 mod split;
@@ -34,6 +35,7 @@ pub use describe_model::{DescribeModel, properties as model_properties};
 pub use drop_model::DropModel;
 pub use evaluate_model::EvaluateModel;
 pub use parser::{OptionList, OptionValue, validate_model_name};
+pub use savepoint::{Savepoint, SavepointKind};
 pub use show_models::ShowModels;
 pub use show_version::ShowVersion;
 pub use split::{SqlStatementText, split_statements};
@@ -57,6 +59,8 @@ pub enum EcomStatement {
     /// Rows streamed to the client in COPY format by the server; the CLI
     /// prints them in its output format.
     Copy(CopyTo),
+    /// A session statement about the transaction block.
+    Savepoint(Savepoint),
 }
 
 impl EcomStatement {
@@ -80,6 +84,10 @@ impl EcomStatement {
             ["ALTER", "MODEL", ..] => Self::AlterModel(AlterModel::parse(sql)?),
             ["DEALLOCATE", ..] => Self::Deallocate(Deallocate::parse(sql)?),
             ["COPY", ..] => Self::Copy(CopyTo::parse(sql)?),
+            ["SAVEPOINT", ..] | ["RELEASE", ..] => Self::Savepoint(Savepoint::parse(sql)?),
+            ["ROLLBACK", "TO", ..] | ["ROLLBACK", "WORK" | "TRANSACTION", "TO", ..] => {
+                Self::Savepoint(Savepoint::parse(sql)?)
+            }
             _ => return Ok(None),
         };
         Ok(Some(statement))
@@ -94,7 +102,11 @@ impl EcomStatement {
             Self::CreateModel(_) => Some(CreateModel::schema()),
             Self::DescribeModel(_) => Some(DescribeModel::schema()),
             Self::EvaluateModel(s) => Some(s.schema()),
-            Self::DropModel(_) | Self::AlterModel(_) | Self::Deallocate(_) | Self::Copy(_) => None,
+            Self::DropModel(_)
+            | Self::AlterModel(_)
+            | Self::Deallocate(_)
+            | Self::Copy(_)
+            | Self::Savepoint(_) => None,
         }
     }
 
@@ -108,6 +120,7 @@ impl EcomStatement {
             Self::EvaluateModel(s) => s.execute(engine).await,
             Self::AlterModel(s) => s.execute(engine),
             Self::Deallocate(s) => s.execute(),
+            Self::Savepoint(s) => s.execute(),
             Self::Copy(s) => {
                 let df = engine.session_context().sql(&s.query).await?;
                 Ok(Output::Rows(df.execute_stream().await?))

@@ -9,9 +9,11 @@ import sys
 import traceback
 
 import asyncpg
+import pandas as pd
 import psycopg
 import psycopg2
 import psycopg2.extras
+import sqlalchemy as sa
 
 PORT = int(sys.argv[1])
 DSN = f"host=127.0.0.1 port={PORT} user=analyst dbname=shop"
@@ -182,6 +184,23 @@ async def _():
         assert ids == list(range(1, 5001)), (len(ids), ids[:3])
     finally:
         await conn.close()
+
+
+@check("SQLAlchemy 2 + pandas: connect, dialect version, table names, read_sql_query")
+def _():
+    engine = sa.create_engine(f"postgresql+psycopg://analyst@127.0.0.1:{PORT}/shop")
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+        assert engine.dialect.server_version_info[:2] == (16, 6), engine.dialect.server_version_info
+        names = sorted(sa.inspect(engine).get_table_names())
+        assert names == ["daily_sales", "events", "items", "orders", "reviews", "user_features", "users"], names
+        frame = pd.read_sql_query(
+            sa.text("SELECT category, count(*) AS n FROM items WHERE item_id <= :top GROUP BY 1 ORDER BY 1"),
+            engine, params={"top": 100})
+        assert list(frame.columns) == ["category", "n"] and frame["n"].sum() == 100, frame
+    finally:
+        engine.dispose()
 
 
 failed = [(n, e) for n, e in results if e]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every real-client test against a running ecomsql server on the demo data:
-# psql, then the Python drivers (psycopg 3, psycopg2, asyncpg) from a venv
+# psql, then the Python drivers (psycopg 3, psycopg2, asyncpg, SQLAlchemy 2
+# with pandas) from a venv
 # under target/ (created on first use, pinned versions).
 # Usage: tests/clients/run.sh PORT
 set -euo pipefail
@@ -10,9 +11,10 @@ port=${1:?usage: tests/clients/run.sh PORT}
 tests/clients/psql_smoke.sh "$port"
 
 venv=target/clients-venv
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import psycopg, psycopg2, asyncpg' 2>/dev/null; then
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import psycopg, psycopg2, asyncpg, sqlalchemy, pandas' 2>/dev/null; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    'psycopg[binary]==3.3.9' 'psycopg2-binary==2.9.13' 'asyncpg==0.32.0'
+    'psycopg[binary]==3.3.9' 'psycopg2-binary==2.9.13' 'asyncpg==0.32.0' \
+    'sqlalchemy==2.0.58' 'pandas==3.1.1'
 fi
 "$venv/bin/python" tests/clients/python_drivers.py "$port"

@@ -233,3 +233,41 @@ async fn version_and_cursors_look_like_postgres() {
         .collect();
     assert_eq!(ids, want);
 }
+
+#[tokio::test]
+async fn savepoints_and_failed_transaction_blocks() {
+    let (server, _models) = server().await;
+    let mut client = server.connect().await;
+    let err = client
+        .simple_query("SAVEPOINT outside")
+        .await
+        .expect_err("needs a block");
+    assert_eq!(err.code(), Some(&SqlState::NO_ACTIVE_SQL_TRANSACTION));
+    // tokio-postgres's own savepoint API: SAVEPOINT, then RELEASE on commit.
+    {
+        let mut transaction = client.transaction().await.expect("begin");
+        let savepoint = transaction.savepoint("inner").await.expect("savepoint");
+        let n: i64 = savepoint
+            .query_one("SELECT count(*) FROM users", &[])
+            .await
+            .expect("query in savepoint")
+            .get(0);
+        assert_eq!(n, 5000);
+        savepoint.commit().await.expect("release");
+        transaction.commit().await.expect("commit");
+    }
+    // An error fails the block: 25P02 until ROLLBACK, SAVEPOINT refused too.
+    client.simple_query("BEGIN").await.expect("begin");
+    assert!(client.simple_query("SELECT nope FROM users").await.is_err());
+    for sql in ["SELECT 1", "SAVEPOINT s", "RELEASE SAVEPOINT s"] {
+        let err = client.simple_query(sql).await.expect_err(sql);
+        assert_eq!(
+            err.code(),
+            Some(&SqlState::IN_FAILED_SQL_TRANSACTION),
+            "{sql}: {err}"
+        );
+    }
+    client.simple_query("ROLLBACK").await.expect("rollback");
+    let rows = simple_rows(&client.simple_query("SELECT 2").await.expect("usable again"));
+    assert_eq!(rows, vec![vec![Some("2".to_string())]]);
+}
