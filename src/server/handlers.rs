@@ -290,6 +290,9 @@ impl ExtendedQueryHandler for EcomQueryHandler {
             if let EcomStatement::Savepoint(savepoint) = &ours {
                 return savepoint_response(savepoint, client.transaction_status());
             }
+            if let EcomStatement::TypeIntrospection = &ours {
+                return super::introspection::respond(portal);
+            }
             return self
                 .run_own(&ours, client, &portal.result_column_format)
                 .await;
@@ -369,6 +372,11 @@ impl QueryParser for EcomParser {
     }
 
     fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
+        if let (sql, None) = stmt
+            && let Ok(Some(EcomStatement::TypeIntrospection)) = EcomStatement::recognise(sql)
+        {
+            return Ok(vec![Type::OID_ARRAY]);
+        }
         self.upstream.get_parameter_types(stmt)
     }
 
@@ -380,6 +388,11 @@ impl QueryParser for EcomParser {
         if let (sql, None) = stmt
             && let Some(ours) = EcomStatement::recognise(sql).map_err(user_error)?
         {
+            if let EcomStatement::TypeIntrospection = ours {
+                return Ok(super::introspection::fields(
+                    column_format.unwrap_or(&Format::UnifiedText),
+                ));
+            }
             return match ours.result_schema() {
                 Some(schema) => schema_fields(&schema, column_format),
                 None => Ok(Vec::new()),

@@ -7,6 +7,7 @@
 
 mod copy;
 mod handlers;
+mod introspection;
 mod parameters;
 mod response;
 

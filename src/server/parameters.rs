@@ -15,7 +15,9 @@ use datafusion::arrow::datatypes::{DataType as ArrowType, FieldRef};
 use datafusion::logical_expr::{LogicalPlan, Statement as PlanStatement};
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DfStatement;
-use datafusion::sql::sqlparser::ast::{DataType, ExactNumberInfo, Ident, Statement, TimezoneInfo};
+use datafusion::sql::sqlparser::ast::{
+    ArrayElemTypeDef, DataType, ExactNumberInfo, Ident, Statement, TimezoneInfo,
+};
 use pgwire::api::Type;
 
 /// The SQL type of a wire type a client may name in Parse (None: a type
@@ -54,6 +56,9 @@ fn sql_type_of_arrow(t: &ArrowType) -> Option<DataType> {
         ArrowType::Decimal128(p, s) | ArrowType::Decimal256(p, s) if *s >= 0 => DataType::Numeric(
             ExactNumberInfo::PrecisionAndScale(u64::from(*p), i64::from(*s)),
         ),
+        ArrowType::List(item) | ArrowType::LargeList(item) => DataType::Array(
+            ArrayElemTypeDef::SquareBracket(Box::new(sql_type_of_arrow(item.data_type())?), None),
+        ),
         _ => return None,
     })
 }
@@ -78,22 +83,21 @@ fn wanted_types(
             .cloned()
             .flatten()
             .filter(|t| *t != Type::UNKNOWN && t.oid() != 0);
+        // A type inference found but PREPARE cannot name (or Null) counts
+        // as no type.
+        let guessed = guessed.and_then(|f| sql_type_of_arrow(f.data_type()));
         let t = match (named, guessed) {
             (Some(named), guessed) => {
                 let wanted = sql_type_of_wire(&named)?;
-                let same = guessed
-                    .as_ref()
-                    .and_then(|f| sql_type_of_arrow(f.data_type()))
-                    .is_some_and(|g| g == wanted);
-                changed |= !same;
+                changed |= guessed.as_ref() != Some(&wanted);
                 wanted
             }
-            (None, Some(field)) => sql_type_of_arrow(field.data_type())?,
+            (None, Some(guessed)) => guessed,
             (None, None) => {
                 changed = true;
                 // `$1::bigint` types $1 as bigint, as in Postgres.
-                match casts.get(&format!("${i}")) {
-                    Some(t) => sql_type_of_arrow(t)?,
+                match casts.get(&format!("${i}")).and_then(sql_type_of_arrow) {
+                    Some(t) => t,
                     None => DataType::Text,
                 }
             }
@@ -103,22 +107,40 @@ fn wanted_types(
     changed.then_some(types)
 }
 
-/// The type each placeholder is cast to directly (`$1::bigint`), where
-/// inference left it untyped.
+/// Types placeholders take from where they stand, where inference left
+/// them untyped: the type they are cast to (`$1::bigint`), and the array
+/// type of `x = ANY($1)` (planned as `array_has($1, x)`).
 fn cast_types(plan: &LogicalPlan) -> HashMap<String, ArrowType> {
+    use datafusion::common::ExprSchema;
     use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-    use datafusion::logical_expr::{Cast, Expr, TryCast, expr::Placeholder};
+    use datafusion::logical_expr::{Cast, Expr, ExprSchemable, TryCast, expr::Placeholder};
     let mut casts = HashMap::new();
     let _ = plan.apply_with_subqueries(|node| {
+        let input = node.inputs().first().map(|i| i.schema().clone());
         node.apply_expressions(|expr| {
             expr.apply(|e| {
                 let (inner, to) = match e {
-                    Expr::Cast(Cast { expr, field }) => (expr.as_ref(), field.data_type()),
-                    Expr::TryCast(TryCast { expr, field }) => (expr.as_ref(), field.data_type()),
+                    Expr::Cast(Cast { expr, field }) => (expr.as_ref(), field.data_type().clone()),
+                    Expr::TryCast(TryCast { expr, field }) => {
+                        (expr.as_ref(), field.data_type().clone())
+                    }
+                    Expr::ScalarFunction(f) if f.name() == "array_has" && f.args.len() == 2 => {
+                        let Some(schema) = &input else {
+                            return Ok(TreeNodeRecursion::Continue);
+                        };
+                        let schema: &dyn ExprSchema = schema.as_ref();
+                        let Ok(item) = f.args[1].get_type(schema) else {
+                            return Ok(TreeNodeRecursion::Continue);
+                        };
+                        let list = ArrowType::List(std::sync::Arc::new(
+                            datafusion::arrow::datatypes::Field::new_list_field(item, true),
+                        ));
+                        (&f.args[0], list)
+                    }
                     _ => return Ok(TreeNodeRecursion::Continue),
                 };
                 if let Expr::Placeholder(Placeholder { id, .. }) = inner {
-                    casts.entry(id.clone()).or_insert_with(|| to.clone());
+                    casts.entry(id.clone()).or_insert(to);
                 }
                 Ok(TreeNodeRecursion::Continue)
             })

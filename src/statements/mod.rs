@@ -61,6 +61,8 @@ pub enum EcomStatement {
     Copy(CopyTo),
     /// A session statement about the transaction block.
     Savepoint(Savepoint),
+    /// asyncpg's type introspection query, answered by the server.
+    TypeIntrospection,
 }
 
 impl EcomStatement {
@@ -85,6 +87,7 @@ impl EcomStatement {
             ["DEALLOCATE", ..] => Self::Deallocate(Deallocate::parse(sql)?),
             ["COPY", ..] => Self::Copy(CopyTo::parse(sql)?),
             ["SAVEPOINT", ..] | ["RELEASE", ..] => Self::Savepoint(Savepoint::parse(sql)?),
+            ["WITH", "RECURSIVE", "TYPEINFO_TREE", ..] => Self::TypeIntrospection,
             ["ROLLBACK", "TO", ..] | ["ROLLBACK", "WORK" | "TRANSACTION", "TO", ..] => {
                 Self::Savepoint(Savepoint::parse(sql)?)
             }
@@ -106,7 +109,8 @@ impl EcomStatement {
             | Self::AlterModel(_)
             | Self::Deallocate(_)
             | Self::Copy(_)
-            | Self::Savepoint(_) => None,
+            | Self::Savepoint(_)
+            | Self::TypeIntrospection => None,
         }
     }
 
@@ -121,6 +125,10 @@ impl EcomStatement {
             Self::AlterModel(s) => s.execute(engine),
             Self::Deallocate(s) => s.execute(),
             Self::Savepoint(s) => s.execute(),
+            Self::TypeIntrospection => Err(crate::error::sql_err(
+                crate::error::SqlState::FEATURE_NOT_SUPPORTED,
+                "asyncpg's type introspection is answered by the server, over the extended protocol",
+            )),
             Self::Copy(s) => {
                 let df = engine.session_context().sql(&s.query).await?;
                 Ok(Output::Rows(df.execute_stream().await?))

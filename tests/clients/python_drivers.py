@@ -165,10 +165,23 @@ async def _():
         assert rows and all(r["user_id"] == 2 for r in rows)
         assert isinstance(rows[0]["revenue"], decimal.Decimal)
         assert rows[0]["order_time"].tzinfo is not None
-        # Arrays other than text[] and oid[] need asyncpg's type
-        # introspection query, which ecomsql cannot run yet (README, Known gaps).
         row = await conn.fetchrow("SELECT $1::float8 * 2 AS d, $2::text AS t, $3 IS NULL AS n", 1.5, "x", None)
         assert (row["d"], row["t"], row["n"]) == (3.0, "x", True), row
+        # Arrays (asyncpg's type introspection, answered by the server), a
+        # list parameter, structs (records) from ecomsql functions.
+        row = await conn.fetchrow("SELECT make_array(1, 2) AS i, make_array(1.5, 2.5) AS f, make_array('x', 'y') AS t")
+        assert (row["i"], row["f"], row["t"]) == ([1, 2], [1.5, 2.5], ["x", "y"]), row
+        (n,) = await conn.fetchrow("SELECT count(*) FROM users WHERE user_id = ANY($1)", [1, 2, 3, 99999])
+        assert n == 3, n
+        rows = await conn.fetch(
+            "SELECT unnest(forecast_ar(day, revenue, 3)) AS f FROM daily_sales WHERE category = 'books'")
+        assert len(rows) == 3 and all(len(r["f"]) == 6 for r in rows), rows
+        steps = [r["f"][1] for r in rows]
+        assert steps == [1, 2, 3], steps
+        lower, point, upper = rows[0]["f"][3], rows[0]["f"][2], rows[0]["f"][4]
+        assert lower < point < upper, rows[0]
+        (aspects,) = await conn.fetchrow("SELECT sentiment_aspects('Great quality but slow delivery')")
+        assert aspects[0] > 0 and aspects[2] < 0 and aspects[5] is None, aspects
         row = await conn.fetchrow("SELECT sentiment($1) AS s, version() AS v", "very good")
         assert row["s"] > 0.5 and row["v"].startswith("PostgreSQL 16."), row
     finally:
