@@ -17,7 +17,6 @@ use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
 use datafusion::arrow::ipc::reader::FileReader;
-use datafusion::arrow::ipc::writer::FileWriter;
 use datafusion::error::Result;
 use ndarray::{Array1, Array2, ArrayView2, Axis, s};
 
@@ -244,16 +243,7 @@ impl LogisticModel {
     /// Store the terms as an Arrow IPC file.
     pub fn weights_file(&self) -> Result<ModelFile> {
         let batch = terms_batch(&self.terms, &self.features)?;
-        let mut bytes = Vec::new();
-        {
-            let mut writer = FileWriter::try_new(&mut bytes, &batch.schema())?;
-            writer.write(&batch)?;
-            writer.finish()?;
-        }
-        Ok(ModelFile {
-            name: WEIGHTS_FILE,
-            bytes,
-        })
+        ModelFile::arrow(WEIGHTS_FILE, &batch)
     }
 
     /// Load from the metadata and the weights file.

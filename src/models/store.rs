@@ -73,6 +73,24 @@ pub struct ModelFile {
     pub bytes: Vec<u8>,
 }
 
+impl ModelFile {
+    /// One record batch as an Arrow IPC file (the format of every model
+    /// file but `model.json`).
+    pub fn arrow(
+        name: &'static str,
+        batch: &datafusion::arrow::array::RecordBatch,
+    ) -> datafusion::error::Result<Self> {
+        let mut bytes = Vec::new();
+        {
+            let mut writer =
+                datafusion::arrow::ipc::writer::FileWriter::try_new(&mut bytes, &batch.schema())?;
+            writer.write(batch)?;
+            writer.finish()?;
+        }
+        Ok(Self { name, bytes })
+    }
+}
+
 impl ModelStore {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         Self { dir: dir.into() }

@@ -12,7 +12,6 @@ use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::{cast, concat_batches};
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type, Schema, TimeUnit};
 use datafusion::arrow::ipc::reader::FileReader;
-use datafusion::arrow::ipc::writer::FileWriter;
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
@@ -752,16 +751,7 @@ pub fn series_file(
         )));
     }
     let batch = RecordBatch::try_new(schema, columns)?;
-    let mut bytes = Vec::new();
-    {
-        let mut writer = FileWriter::try_new(&mut bytes, &batch.schema())?;
-        writer.write(&batch)?;
-        writer.finish()?;
-    }
-    Ok(ModelFile {
-        name: SERIES_FILE,
-        bytes,
-    })
+    ModelFile::arrow(SERIES_FILE, &batch)
 }
 
 /// A frequency as stored: `s:<seconds>` or `m:<months>`.

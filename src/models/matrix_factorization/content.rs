@@ -17,7 +17,6 @@ use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Float32Type, Schema, UInt32Type};
 use datafusion::arrow::ipc::reader::FileReader;
-use datafusion::arrow::ipc::writer::FileWriter;
 use datafusion::error::Result;
 use datafusion::prelude::SessionContext;
 use futures::StreamExt;
@@ -140,16 +139,7 @@ impl Content {
                 )),
             ],
         )?;
-        let mut bytes = Vec::new();
-        {
-            let mut writer = FileWriter::try_new(&mut bytes, &schema)?;
-            writer.write(&batch)?;
-            writer.finish()?;
-        }
-        Ok(ModelFile {
-            name: CONTENT_FILE,
-            bytes,
-        })
+        ModelFile::arrow(CONTENT_FILE, &batch)
     }
 
     pub fn load(bytes: &[u8]) -> Result<Self, SqlError> {

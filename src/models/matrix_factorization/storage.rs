@@ -22,7 +22,6 @@ use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::concat_batches;
 use datafusion::arrow::datatypes::{DataType, Field, Float32Type, Schema, UInt32Type};
 use datafusion::arrow::ipc::reader::FileReader;
-use datafusion::arrow::ipc::writer::FileWriter;
 use datafusion::error::Result;
 use ndarray::Array2;
 
@@ -67,13 +66,7 @@ fn list<T: Array + 'static>(offsets: &[usize], values: T, item: DataType) -> Res
 }
 
 fn ipc(name: &'static str, batch: &RecordBatch) -> Result<ModelFile> {
-    let mut bytes = Vec::new();
-    {
-        let mut writer = FileWriter::try_new(&mut bytes, &batch.schema())?;
-        writer.write(batch)?;
-        writer.finish()?;
-    }
-    Ok(ModelFile { name, bytes })
+    ModelFile::arrow(name, batch)
 }
 
 /// The model's files.

@@ -115,6 +115,7 @@ impl Corpus {
 }
 
 /// Features of a batch's texts, from all cores.
+#[derive(Default)]
 struct Featurized {
     indptr: Vec<usize>,
     indices: Vec<u32>,
@@ -130,14 +131,7 @@ fn featurize(featurizer: Featurizer, texts: ArrayRef, labels: ArrayRef) -> Featu
     let label = labels.as_string::<i32>();
     let parts = parallel::map_ranges(text.len(), 512, |range| {
         let mut scratch = FeatureScratch::default();
-        let mut part = Featurized {
-            indptr: Vec::new(),
-            indices: Vec::new(),
-            values: Vec::new(),
-            builtin: Vec::new(),
-            hashes: Vec::new(),
-            kept: Vec::new(),
-        };
+        let mut part = Featurized::default();
         for row in range {
             if text.is_null(row) || label.is_null(row) {
                 continue;
@@ -156,14 +150,7 @@ fn featurize(featurizer: Featurizer, texts: ArrayRef, labels: ArrayRef) -> Featu
         }
         part
     });
-    let mut all = Featurized {
-        indptr: Vec::new(),
-        indices: Vec::new(),
-        values: Vec::new(),
-        builtin: Vec::new(),
-        hashes: Vec::new(),
-        kept: Vec::new(),
-    };
+    let mut all = Featurized::default();
     for part in parts {
         all.indptr.extend(part.indptr);
         all.indices.extend(part.indices);

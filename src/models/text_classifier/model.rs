@@ -10,7 +10,6 @@ use datafusion::arrow::array::{
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, Float32Type, Float64Type, Schema};
 use datafusion::arrow::ipc::reader::FileReader;
-use datafusion::arrow::ipc::writer::FileWriter;
 use datafusion::error::Result;
 
 use super::features::{FeatureScratch, Featurizer};
@@ -161,16 +160,7 @@ impl TextClassifier {
                 Arc::new(weights),
             ],
         )?;
-        let mut bytes = Vec::new();
-        {
-            let mut writer = FileWriter::try_new(&mut bytes, &schema)?;
-            writer.write(&batch)?;
-            writer.finish()?;
-        }
-        Ok(ModelFile {
-            name: WEIGHTS_FILE,
-            bytes,
-        })
+        ModelFile::arrow(WEIGHTS_FILE, &batch)
     }
 
     pub fn load(meta: &ModelMeta, bytes: &[u8]) -> Result<Self, SqlError> {
