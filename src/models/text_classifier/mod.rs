@@ -384,7 +384,7 @@ pub async fn create(
     let task_notices = notices.clone();
     let k = classes.len();
     let fit = tokio::task::spawn_blocking(move || {
-        train::fit(
+        train::fit_used(
             &task_corpus,
             &train_rows,
             k,
