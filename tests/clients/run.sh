@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Every real-client test against a running ecomsql server on the demo data:
-# psql, then the Python drivers (psycopg 3, psycopg2, asyncpg, SQLAlchemy 2
-# with pandas) from a venv
-# under target/ (created on first use, pinned versions).
+# psql, pgbench, then the Python drivers (psycopg 3, psycopg2, asyncpg, SQLAlchemy 2
+# with pandas) from a venv under target/, and node-postgres (pg from npm,
+# under target/); both created on first use, pinned versions.
 # Usage: tests/clients/run.sh PORT
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 port=${1:?usage: tests/clients/run.sh PORT}
 
 tests/clients/psql_smoke.sh "$port"
+tests/clients/pgbench.sh "$port"
 
 venv=target/clients-venv
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import psycopg, psycopg2, asyncpg, sqlalchemy, pandas' 2>/dev/null; then
@@ -18,3 +19,10 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import psycopg, psyco
     'sqlalchemy==2.0.58' 'pandas==3.1.1'
 fi
 "$venv/bin/python" tests/clients/python_drivers.py "$port"
+
+node_dir=target/clients-node
+if [ ! -f "$node_dir/node_modules/pg/package.json" ]; then
+  mkdir -p "$node_dir"
+  (cd "$node_dir" && npm install --silent --no-audit --no-fund pg@8.23.1)
+fi
+node tests/clients/node_pg.js "$port"
