@@ -2,7 +2,8 @@
 # Every real-client test against a running ecomsql server on the demo data:
 # psql, pgbench, then the Python drivers (psycopg 3, psycopg2, asyncpg, SQLAlchemy 2
 # with pandas) from a venv under target/, and node-postgres (pg from npm,
-# under target/); both created on first use, pinned versions.
+# under target/); both created on first use, pinned versions; then pgjdbc
+# (Debian's libpostgresql-jdbc-java) with OpenJDK.
 # Usage: tests/clients/run.sh PORT
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,3 +27,9 @@ if [ ! -f "$node_dir/node_modules/pg/package.json" ]; then
   (cd "$node_dir" && npm install --silent --no-audit --no-fund pg@8.23.1)
 fi
 node tests/clients/node_pg.js "$port"
+
+jar=/usr/share/java/postgresql.jar
+classes=target/clients-java
+mkdir -p "$classes"
+javac -d "$classes" tests/clients/JdbcCheck.java
+java -cp "$jar:$classes" JdbcCheck "$port"
