@@ -199,6 +199,9 @@ impl EcomQueryHandler {
             Ok(Some(EcomStatement::Savepoint(savepoint))) => {
                 savepoint_response(&savepoint, client.transaction_status()).map(|r| vec![r])
             }
+            Ok(Some(EcomStatement::Discard(discard))) => {
+                discard_response(&discard, client).map(|r| vec![r])
+            }
             Ok(Some(ours)) => self
                 .run_own(&ours, client, &Format::UnifiedText)
                 .await
@@ -292,6 +295,9 @@ impl ExtendedQueryHandler for EcomQueryHandler {
             }
             if let EcomStatement::TypeIntrospection = &ours {
                 return super::introspection::respond(portal);
+            }
+            if let EcomStatement::Discard(discard) = &ours {
+                return discard_response(discard, client);
             }
             return self
                 .run_own(&ours, client, &portal.result_column_format)
@@ -448,6 +454,25 @@ fn savepoint_response(
         ))),
         (TransactionStatus::Transaction, _) => Ok(Response::Execution(tag)),
     }
+}
+
+/// `DISCARD ALL` closes the connection's portals (cursors); it cannot run
+/// in a transaction block. The other forms have nothing to discard.
+fn discard_response<C>(discard: &crate::statements::Discard, client: &C) -> PgWireResult<Response>
+where
+    C: ClientInfo + ClientPortalStore,
+    C::PortalStore: PortalStore,
+{
+    if discard.all {
+        if client.transaction_status() != TransactionStatus::Idle {
+            return Err(user_error(SqlError::new(
+                crate::error::SqlState::ACTIVE_SQL_TRANSACTION,
+                "DISCARD ALL cannot run inside a transaction block",
+            )));
+        }
+        client.portal_store().clear_portals();
+    }
+    Ok(Response::Execution(Tag::new(discard.tag)))
 }
 
 fn user_error(e: SqlError) -> PgWireError {

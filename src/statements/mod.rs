@@ -13,6 +13,7 @@ mod copy;
 mod create_model;
 mod deallocate;
 mod describe_model;
+mod discard;
 mod drop_model;
 mod evaluate_model;
 mod parser;
@@ -32,6 +33,7 @@ pub use copy::{CopyFormat, CopyTo};
 pub use create_model::CreateModel;
 pub use deallocate::{Deallocate, no_such_statement};
 pub use describe_model::{DescribeModel, properties as model_properties};
+pub use discard::Discard;
 pub use drop_model::DropModel;
 pub use evaluate_model::EvaluateModel;
 pub use parser::{OptionList, OptionValue, validate_model_name};
@@ -63,6 +65,8 @@ pub enum EcomStatement {
     Savepoint(Savepoint),
     /// asyncpg's type introspection query, answered by the server.
     TypeIntrospection,
+    /// `DISCARD ...` / `RESET ALL`: a session statement.
+    Discard(Discard),
 }
 
 impl EcomStatement {
@@ -88,6 +92,7 @@ impl EcomStatement {
             ["COPY", ..] => Self::Copy(CopyTo::parse(sql)?),
             ["SAVEPOINT", ..] | ["RELEASE", ..] => Self::Savepoint(Savepoint::parse(sql)?),
             ["WITH", "RECURSIVE", "TYPEINFO_TREE", ..] => Self::TypeIntrospection,
+            ["DISCARD", ..] | ["RESET", "ALL"] => Self::Discard(Discard::parse(sql)?),
             ["ROLLBACK", "TO", ..] | ["ROLLBACK", "WORK" | "TRANSACTION", "TO", ..] => {
                 Self::Savepoint(Savepoint::parse(sql)?)
             }
@@ -110,7 +115,8 @@ impl EcomStatement {
             | Self::Deallocate(_)
             | Self::Copy(_)
             | Self::Savepoint(_)
-            | Self::TypeIntrospection => None,
+            | Self::TypeIntrospection
+            | Self::Discard(_) => None,
         }
     }
 
@@ -125,6 +131,7 @@ impl EcomStatement {
             Self::AlterModel(s) => s.execute(engine),
             Self::Deallocate(s) => s.execute(),
             Self::Savepoint(s) => s.execute(),
+            Self::Discard(s) => s.execute(),
             Self::TypeIntrospection => Err(crate::error::sql_err(
                 crate::error::SqlState::FEATURE_NOT_SUPPORTED,
                 "asyncpg's type introspection is answered by the server, over the extended protocol",

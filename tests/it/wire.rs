@@ -271,3 +271,40 @@ async fn savepoints_and_failed_transaction_blocks() {
     let rows = simple_rows(&client.simple_query("SELECT 2").await.expect("usable again"));
     assert_eq!(rows, vec![vec![Some("2".to_string())]]);
 }
+
+#[tokio::test]
+async fn discard_all_and_reset_all_as_pools_send_them() {
+    let (server, _models) = server().await;
+    let client = server.connect().await;
+    client
+        .simple_query("BEGIN; DECLARE c CURSOR FOR SELECT user_id FROM users; COMMIT")
+        .await
+        .expect("cursor");
+    client
+        .simple_query("DISCARD ALL")
+        .await
+        .expect("discard all");
+    // The cursor is gone.
+    let err = client
+        .simple_query("FETCH 1 FROM c")
+        .await
+        .expect_err("closed");
+    assert_eq!(err.code(), Some(&SqlState::INVALID_CURSOR_NAME), "{err}");
+    client
+        .simple_query("RESET ALL; DISCARD PLANS")
+        .await
+        .expect("reset");
+    // Not inside a transaction block, as in Postgres.
+    client.simple_query("BEGIN").await.expect("begin");
+    let err = client
+        .simple_query("DISCARD ALL")
+        .await
+        .expect_err("in a block");
+    assert_eq!(err.code(), Some(&SqlState::ACTIVE_SQL_TRANSACTION), "{err}");
+    client.simple_query("ROLLBACK").await.expect("rollback");
+    // Over the extended protocol too (Npgsql prepares it).
+    client
+        .execute("DISCARD ALL", &[])
+        .await
+        .expect("extended discard");
+}
