@@ -138,6 +138,7 @@ impl EngineBuilder {
             .unwrap_or_else(|| self.data_dir.join(MODELS_DIR_NAME));
         let models = Arc::new(ModelRegistry::new(ModelStore::new(models_dir)));
         functions::register_all(&ctx, &models);
+        register_models_view(&ctx, models.store())?;
         Ok(Engine {
             ctx,
             data_dir: self.data_dir,
@@ -145,6 +146,22 @@ impl EngineBuilder {
             registration,
         })
     }
+}
+
+/// The `ecomsql` schema with its `models` view.
+fn register_models_view(ctx: &SessionContext, store: &ModelStore) -> Result<()> {
+    use crate::catalog::models_view::{ModelsView, SCHEMA, VIEW};
+    use datafusion::catalog::{MemorySchemaProvider, SchemaProvider};
+    let Some(catalog) = ctx.catalog(CATALOG) else {
+        return Err(sql_err(
+            SqlState::INTERNAL_ERROR,
+            format!("catalog {CATALOG} is missing"),
+        ));
+    };
+    let schema = Arc::new(MemorySchemaProvider::new());
+    schema.register_table(VIEW.to_string(), Arc::new(ModelsView::new(store.clone())))?;
+    catalog.register_schema(SCHEMA, schema)?;
+    Ok(())
 }
 
 /// A DataFusion session with ecomsql's tables, functions and models.

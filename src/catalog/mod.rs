@@ -13,6 +13,8 @@
 //! - a name clash, an unreadable file or a folder mixing formats or
 //!   partition layouts is reported with its path and skips only that table.
 
+pub mod models_view;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -3,14 +3,16 @@
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::{
-    ArrayRef, Float64Builder, Int64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
+    ArrayRef, Float64Builder, Int64Builder, ListBuilder, RecordBatch, StringBuilder,
+    TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::error::Result;
 
-use super::{Cursor, rows_output};
+use super::Cursor;
 use crate::engine::{Engine, Output};
 use crate::error::SqlError;
+use crate::models::ModelStore;
 
 /// `SHOW MODELS`
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +56,13 @@ impl ShowModels {
     }
 
     pub(super) async fn execute(&self, engine: &Engine) -> Result<Output> {
-        let store = engine.model_store();
+        let batch = Self::batch(engine.model_store())?;
+        Ok(Output::batches(Self::schema(), vec![batch]))
+    }
+
+    /// One row per model in `store` (the rows of `SHOW MODELS` and of the
+    /// `ecomsql.models` view).
+    pub fn batch(store: &ModelStore) -> Result<RecordBatch> {
         let names = store.model_names()?;
 
         let mut name = StringBuilder::new();
@@ -110,6 +118,6 @@ impl ShowModels {
             Arc::new(metric_value.finish()),
             Arc::new(error.finish()),
         ];
-        rows_output(Self::schema(), columns)
+        Ok(RecordBatch::try_new(Self::schema(), columns)?)
     }
 }
