@@ -6,9 +6,8 @@
 //! `missing_ok = true`: exactly what Postgres answers, which is how asyncpg
 //! learns there is no JIT to switch off.
 //!
-//! The values are the server's defaults; a session's `SET` is not seen
-//! here (settings are per server until the client-compatibility issue
-//! makes them per session).
+//! The values are the server's defaults: a function has no handle on the
+//! calling connection, so a session's `SET` is not seen here.
 
 use std::sync::Arc;
 

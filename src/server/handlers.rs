@@ -45,24 +45,35 @@ pub struct EcomHandlers {
 
 impl EcomHandlers {
     pub fn new(engine: Arc<Engine>) -> Self {
-        let upstream = Arc::new(DfSessionService::new(Arc::new(
-            engine.session_context().clone(),
-        )));
-        let parser = Arc::new(EcomParser {
-            upstream: ExtendedQueryHandler::query_parser(upstream.as_ref()),
-            ctx: engine.session_context().clone(),
-        });
         let connections = Arc::new(ConnectionManager::new());
+        let queries = Arc::new(EcomQueryHandler::for_session(
+            Arc::clone(&engine),
+            engine.session_context().clone(),
+        ));
         Self {
-            queries: Arc::new(EcomQueryHandler {
-                engine,
-                upstream,
-                parser,
-            }),
+            queries,
             startup: Arc::new(TrustStartupHandler {
                 connections: Arc::clone(&connections),
             }),
             cancel: Arc::new(DefaultCancelHandler::new(connections)),
+        }
+    }
+
+    /// The handlers of one connection: its own copy of the session (so a
+    /// `SET datafusion.*` stays in the connection that ran it) over the
+    /// shared tables, functions, memory pool and model store, and the
+    /// server-wide connection registry that cancel requests look in.
+    pub fn for_connection(&self) -> Self {
+        let engine = Arc::clone(&self.queries.engine);
+        let state = datafusion::execution::SessionStateBuilder::new_from_existing(
+            engine.session_context().state(),
+        )
+        .build();
+        let ctx = datafusion::prelude::SessionContext::new_with_state(state);
+        Self {
+            queries: Arc::new(EcomQueryHandler::for_session(engine, ctx)),
+            startup: Arc::clone(&self.startup),
+            cancel: Arc::clone(&self.cancel),
         }
     }
 }
@@ -146,6 +157,23 @@ pub struct EcomQueryHandler {
     engine: Arc<Engine>,
     upstream: Arc<DfSessionService>,
     parser: Arc<EcomParser>,
+}
+
+impl EcomQueryHandler {
+    /// Queries of one session: datafusion-postgres over `ctx`, ecomsql's
+    /// statements through the engine.
+    fn for_session(engine: Arc<Engine>, ctx: datafusion::prelude::SessionContext) -> Self {
+        let upstream = Arc::new(DfSessionService::new(Arc::new(ctx.clone())));
+        let parser = Arc::new(EcomParser {
+            upstream: ExtendedQueryHandler::query_parser(upstream.as_ref()),
+            ctx,
+        });
+        Self {
+            engine,
+            upstream,
+            parser,
+        }
+    }
 }
 
 #[async_trait]

@@ -71,7 +71,7 @@ impl Server {
                 () = &mut shutdown => break,
                 accepted = self.listener.accept() => match accepted {
                     Ok((socket, peer)) => {
-                        let handlers = Arc::clone(&self.handlers);
+                        let handlers = Arc::new(self.handlers.for_connection());
                         connections.spawn(async move {
                             if let Err(e) = socket.set_nodelay(true) {
                                 warn!("{peer}: cannot set TCP_NODELAY: {e}");

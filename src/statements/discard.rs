@@ -3,8 +3,8 @@
 //! `DISCARD ALL`). ecomsql has no temporary tables, sequences or cached
 //! plans; `DISCARD ALL` closes the connection's cursors and portals and,
 //! like Postgres, is refused inside a transaction block (25001).
-//! `RESET ALL` is acknowledged: settings are the server's (see the README's
-//! known gaps), so there is no session value to reset.
+//! `RESET ALL` is acknowledged without undoing the session's `SET`s yet
+//! (datafusion-postgres keeps no record of the defaults to go back to).
 
 use datafusion::error::Result;
 

@@ -308,3 +308,42 @@ async fn discard_all_and_reset_all_as_pools_send_them() {
         .await
         .expect("extended discard");
 }
+
+#[tokio::test]
+async fn settings_stay_in_the_session_that_set_them() {
+    let (server, _models) = server().await;
+    let a = server.connect().await;
+    let b = server.connect().await;
+    // An observable setting: without identifier normalisation, USER_ID no
+    // longer names the column user_id.
+    let upper = "SELECT USER_ID FROM users WHERE user_id = 1";
+    for client in [&a, &b] {
+        client
+            .simple_query(upper)
+            .await
+            .expect("normalised by default");
+    }
+    a.simple_query("SET datafusion.sql_parser.enable_ident_normalization = false")
+        .await
+        .expect("set");
+    let err = a
+        .simple_query(upper)
+        .await
+        .expect_err("case-sensitive in a");
+    assert_eq!(err.code(), Some(&SqlState::UNDEFINED_COLUMN), "{err}");
+    // The other session keeps the default...
+    b.simple_query(upper).await.expect("b unaffected");
+    // ...and so does a new one.
+    let c = server.connect().await;
+    c.simple_query(upper).await.expect("c unaffected");
+    // All share the tables, functions and models.
+    for client in [&a, &b, &c] {
+        let rows = simple_rows(
+            &client
+                .simple_query("SELECT count(*) FROM users WHERE sentiment('good') > 0")
+                .await
+                .expect("query"),
+        );
+        assert_eq!(rows[0][0].as_deref(), Some("5000"));
+    }
+}
