@@ -228,7 +228,7 @@ impl EcomQueryHandler {
                 savepoint_response(&savepoint, client.transaction_status()).map(|r| vec![r])
             }
             Ok(Some(EcomStatement::Discard(discard))) => {
-                discard_response(&discard, client).map(|r| vec![r])
+                self.discard(&discard, client).map(|r| vec![r])
             }
             Ok(Some(ours)) => self
                 .run_own(&ours, client, &Format::UnifiedText)
@@ -325,7 +325,7 @@ impl ExtendedQueryHandler for EcomQueryHandler {
                 return super::introspection::respond(portal);
             }
             if let EcomStatement::Discard(discard) = &ours {
-                return discard_response(discard, client);
+                return self.discard(discard, client);
             }
             return self
                 .run_own(&ours, client, &portal.result_column_format)
@@ -484,23 +484,39 @@ fn savepoint_response(
     }
 }
 
-/// `DISCARD ALL` closes the connection's portals (cursors); it cannot run
-/// in a transaction block. The other forms have nothing to discard.
-fn discard_response<C>(discard: &crate::statements::Discard, client: &C) -> PgWireResult<Response>
-where
-    C: ClientInfo + ClientPortalStore,
-    C::PortalStore: PortalStore,
-{
-    if discard.all {
-        if client.transaction_status() != TransactionStatus::Idle {
-            return Err(user_error(SqlError::new(
-                crate::error::SqlState::ACTIVE_SQL_TRANSACTION,
-                "DISCARD ALL cannot run inside a transaction block",
-            )));
+impl EcomQueryHandler {
+    /// `DISCARD ALL` closes the connection's portals (cursors) and, like
+    /// `RESET ALL`, puts the session's settings back to the server's; it
+    /// cannot run in a transaction block. The other forms have nothing to
+    /// discard.
+    fn discard<C>(&self, discard: &crate::statements::Discard, client: &C) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore,
+        C::PortalStore: PortalStore,
+    {
+        if discard.all {
+            if client.transaction_status() != TransactionStatus::Idle {
+                return Err(user_error(SqlError::new(
+                    crate::error::SqlState::ACTIVE_SQL_TRANSACTION,
+                    "DISCARD ALL cannot run inside a transaction block",
+                )));
+            }
+            client.portal_store().clear_portals();
         }
-        client.portal_store().clear_portals();
+        if discard.all || discard.tag == "RESET" {
+            let defaults = self
+                .engine
+                .session_context()
+                .state()
+                .config()
+                .options()
+                .clone();
+            let session = self.parser.ctx.state_ref();
+            let mut state = session.write();
+            *state.config_mut().options_mut() = (*defaults).clone();
+        }
+        Ok(Response::Execution(Tag::new(discard.tag)))
     }
-    Ok(Response::Execution(Tag::new(discard.tag)))
 }
 
 fn user_error(e: SqlError) -> PgWireError {

@@ -1,10 +1,9 @@
 //! `DISCARD { ALL | PLANS | SEQUENCES | TEMP | TEMPORARY }` and `RESET ALL`:
 //! what connection pools send before handing a connection on (Npgsql sends
 //! `DISCARD ALL`). ecomsql has no temporary tables, sequences or cached
-//! plans; `DISCARD ALL` closes the connection's cursors and portals and,
-//! like Postgres, is refused inside a transaction block (25001).
-//! `RESET ALL` is acknowledged without undoing the session's `SET`s yet
-//! (datafusion-postgres keeps no record of the defaults to go back to).
+//! plans; `DISCARD ALL` closes the connection's cursors and portals and
+//! puts its settings back to the server's, and, like Postgres, is refused
+//! inside a transaction block (25001). `RESET ALL` puts the settings back.
 
 use datafusion::error::Result;
 

@@ -336,6 +336,18 @@ async fn settings_stay_in_the_session_that_set_them() {
     // ...and so does a new one.
     let c = server.connect().await;
     c.simple_query(upper).await.expect("c unaffected");
+    // RESET ALL (and DISCARD ALL) put a's settings back.
+    a.simple_query("RESET ALL").await.expect("reset all");
+    a.simple_query(upper)
+        .await
+        .expect("normalised again after RESET ALL");
+    a.simple_query("SET datafusion.sql_parser.enable_ident_normalization = false")
+        .await
+        .expect("set again");
+    a.simple_query("DISCARD ALL").await.expect("discard all");
+    a.simple_query(upper)
+        .await
+        .expect("normalised again after DISCARD ALL");
     // All share the tables, functions and models.
     for client in [&a, &b, &c] {
         let rows = simple_rows(
