@@ -11,25 +11,22 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, StringBuilder};
+use datafusion::arrow::array::{Array, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, TypeSignature, Volatility,
 };
 
-use super::sentiment::for_each_text;
-use super::version::{POSTGRES_VERSION, server_version};
+use super::sentiment::{columnar, for_each_text};
+use super::version::{server_version, server_version_num};
 use crate::error::{SqlState, sql_err};
 
 /// A setting's value, by lower-cased name.
 pub(crate) fn setting(name: &str) -> Option<String> {
     Some(match name {
         "server_version" => server_version(),
-        "server_version_num" => {
-            let (major, minor) = POSTGRES_VERSION.split_once('.').unwrap_or(("16", "0"));
-            format!("{major}{:04}", minor.parse::<u32>().unwrap_or(0))
-        }
+        "server_version_num" => server_version_num(),
         "server_encoding" | "client_encoding" => "UTF8".into(),
         "datestyle" => "ISO, YMD".into(),
         "intervalstyle" => "postgres".into(),
@@ -89,26 +86,32 @@ impl ScalarUDFImpl for CurrentSettingImpl {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let rows = args.number_rows;
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let names = &arrays[0];
-        let missing_ok = arrays.get(1).map(|a| {
-            let flags = a
-                .as_any()
-                .downcast_ref::<datafusion::arrow::array::BooleanArray>();
-            (0..rows)
-                .map(|i| flags.is_some_and(|f| f.is_valid(i) && f.value(i)))
-                .collect::<Vec<_>>()
-        });
+        // Constant arguments are answered once, as a constant.
+        let scalar = args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let rows = if scalar { 1 } else { args.number_rows };
+        let arrays = args
+            .args
+            .iter()
+            .map(|a| a.to_array(rows))
+            .collect::<Result<Vec<_>>>()?;
+        let missing_ok = arrays.get(1).map(|a| a.as_boolean().clone());
         let mut out = StringBuilder::with_capacity(rows, rows * 8);
         let mut error = None;
         let mut row = 0;
-        for_each_text(self.name(), names, |name| {
+        for_each_text(self.name(), &arrays[0], |name| {
             match name {
                 None => out.append_null(),
                 Some(name) => match setting(&name.to_lowercase()) {
                     Some(value) => out.append_value(value),
-                    None if missing_ok.as_ref().is_some_and(|m| m[row]) => out.append_null(),
+                    None if missing_ok
+                        .as_ref()
+                        .is_some_and(|m| m.is_valid(row) && m.value(row)) =>
+                    {
+                        out.append_null()
+                    }
                     None => {
                         out.append_null();
                         error.get_or_insert_with(|| name.to_string());
@@ -123,18 +126,7 @@ impl ScalarUDFImpl for CurrentSettingImpl {
                 format!("unrecognized configuration parameter \"{name}\""),
             ));
         }
-        let result = Arc::new(out.finish());
-        if rows == 1
-            && args
-                .args
-                .iter()
-                .all(|a| matches!(a, ColumnarValue::Scalar(_)))
-        {
-            return Ok(ColumnarValue::Scalar(
-                datafusion::common::ScalarValue::try_from_array(result.as_ref(), 0)?,
-            ));
-        }
-        Ok(ColumnarValue::Array(result))
+        columnar(Arc::new(out.finish()), scalar)
     }
 }
 

@@ -63,7 +63,7 @@ pub use sentiment_label::SentimentLabelImpl;
 pub use set_config::SetConfigImpl;
 pub use similar_items::SimilarItemsFunc;
 pub use to_regtype::ToRegtypeImpl;
-pub use version::{POSTGRES_VERSION, VersionImpl, server_version, version_string};
+pub use version::{VersionImpl, server_version, server_version_num, version_string};
 
 use crate::error::{SqlState, sql_err};
 use crate::models::{LoadedModel, ModelRegistry};

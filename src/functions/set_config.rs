@@ -58,7 +58,11 @@ impl ScalarUDFImpl for SetConfigImpl {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let arrays = args
+            .args
+            .iter()
+            .map(|a| a.to_array(args.number_rows))
+            .collect::<Result<Vec<_>>>()?;
         let names = cast(&arrays[0], &DataType::Utf8)?;
         let values = cast(&arrays[1], &DataType::Utf8)?;
         let (names, values) = (names.as_string::<i32>(), values.as_string::<i32>());

@@ -219,6 +219,7 @@ impl TableProvider for SimilarItemsTable {
                 lists[i] = (list, "factors");
             }
             if let Some(c) = content {
+                let unit = matches!(mode, Mode::Blend(_)).then(|| m.unit_item_factors());
                 for (i, &row) in rows.iter().enumerate() {
                     match mode {
                         Mode::Auto | Mode::Content
@@ -229,19 +230,16 @@ impl TableProvider for SimilarItemsTable {
                         Mode::Blend(w) => {
                             let mut scores = vec![0.0_f32; c.rows()];
                             c.add_similarities(row, w, &mut scores);
-                            if row < model_items {
-                                let cosines = m.factor_cosines(row);
+                            if let Some(unit) = &unit
+                                && row < model_items
+                            {
+                                let cosines = unit.dot(&unit.row(row as usize));
                                 for (s, f) in scores.iter_mut().zip(cosines) {
                                     *s += (1.0 - w) * f;
                                 }
                             }
                             lists[i] = (
-                                crate::models::matrix_factorization::content::top(
-                                    scores,
-                                    row,
-                                    k,
-                                    |_| true,
-                                ),
+                                crate::models::matrix_factorization::content::top(scores, row, k),
                                 "blend",
                             );
                         }

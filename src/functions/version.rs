@@ -22,6 +22,15 @@ pub fn server_version() -> String {
     format!("{POSTGRES_VERSION} (ecomsql {})", env!("CARGO_PKG_VERSION"))
 }
 
+/// `server_version_num`: 16.6 → 160006, as PostgreSQL 10 and later number
+/// themselves.
+pub fn server_version_num() -> String {
+    let (major, minor) = POSTGRES_VERSION
+        .split_once('.')
+        .unwrap_or((POSTGRES_VERSION, "0"));
+    format!("{major}{:04}", minor.parse::<u32>().unwrap_or(0))
+}
+
 /// The full `version()` text.
 pub fn version_string() -> String {
     format!(

@@ -137,8 +137,10 @@ impl ModelRegistry {
                         version,
                         matrix_factorization::content::CONTENT_FILE,
                     )?;
-                    model.content =
-                        Some(matrix_factorization::content::Content::load(&bytes).map_err(cannot)?);
+                    model.content = Some(
+                        matrix_factorization::content::Content::load(&bytes, model.items.len())
+                            .map_err(cannot)?,
+                    );
                 }
                 ModelKind::MatrixFactorization(Box::new(model))
             }

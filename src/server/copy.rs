@@ -2,7 +2,8 @@
 //! CSV or binary format (one CopyData message per row, as Postgres sends
 //! them), encoded by arrow-pg's value encoders into pgwire's COPY encoder.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use datafusion::arrow::array::RecordBatch;
@@ -96,7 +97,7 @@ fn encode_batch(
     encoder: &mut CopyEncoder,
     batch: &RecordBatch,
     fields: &[FieldInfo],
-    pending: &Mutex<Option<Bytes>>,
+    header: &mut Option<Bytes>,
 ) -> PgWireResult<Vec<CopyData>> {
     let schema = batch.schema();
     let mut out = Vec::with_capacity(batch.num_rows());
@@ -107,8 +108,7 @@ fn encode_batch(
         let data = encoder.take_copy();
         // The header goes in front of the first row, so the row count in
         // the command tag stays the number of rows.
-        let prefix = pending.lock().ok().and_then(|mut p| p.take());
-        out.push(match prefix {
+        out.push(match header.take() {
             Some(prefix) => {
                 let mut joined = BytesMut::from(prefix.as_ref());
                 joined.extend_from_slice(&data.data);
@@ -140,27 +140,27 @@ pub async fn copy_out(engine: &Engine, copy: &CopyTo) -> PgWireResult<Response> 
     let batches = df.execute_stream().await.map_err(api_error)?;
     let columns = fields.len();
     let mut encoder = encoder(copy, Arc::clone(&fields));
-    // Text and CSV headers are asked for; pgwire writes the binary header
-    // before the first row itself, so it is only pending for an empty result.
-    let pending = Arc::new(Mutex::new(if binary {
-        None
+    // What the output starts with: the header line if asked for, or the
+    // binary signature. pgwire writes the signature before the first row
+    // itself, so only a text/CSV header rides on the first row; a result
+    // without rows gets its start on its own after the (empty) rows.
+    let start = if binary {
+        Some(Bytes::from_static(BINARY_HEADER))
     } else if copy.header {
         Some(header_line(copy, &schema))
     } else {
         None
-    }));
-    let empty_binary = Arc::new(Mutex::new(binary));
-    let (rows_pending, rows_binary) = (Arc::clone(&pending), Arc::clone(&empty_binary));
+    };
+    let mut header = if binary { None } else { start.clone() };
+    let any_rows = Arc::new(AtomicBool::new(false));
+    let rows_seen = Arc::clone(&any_rows);
     let rows = batches
         .map(move |batch| {
             let encoded = batch
                 .map_err(api_error)
-                .and_then(|b| encode_batch(&mut encoder, &b, &fields, &rows_pending));
-            if let Ok(rows) = &encoded
-                && !rows.is_empty()
-                && let Ok(mut e) = rows_binary.lock()
-            {
-                *e = false;
+                .and_then(|b| encode_batch(&mut encoder, &b, &fields, &mut header));
+            if encoded.as_ref().is_ok_and(|rows| !rows.is_empty()) {
+                rows_seen.store(true, Ordering::Relaxed);
             }
             stream::iter(match encoded {
                 Ok(rows) => rows.into_iter().map(Ok).collect::<Vec<_>>(),
@@ -168,15 +168,9 @@ pub async fn copy_out(engine: &Engine, copy: &CopyTo) -> PgWireResult<Response> 
             })
         })
         .flatten();
-    // After the rows: a header nobody carried (no rows at all).
     let tail = stream::once(async move {
-        let header = pending.lock().ok().and_then(|mut p| p.take());
-        let binary_header = empty_binary
-            .lock()
-            .ok()
-            .is_some_and(|e| *e)
-            .then(|| Bytes::from_static(BINARY_HEADER));
-        stream::iter(header.or(binary_header).map(|b| Ok(CopyData::new(b))))
+        let empty = !any_rows.load(Ordering::Relaxed);
+        stream::iter(start.filter(|_| empty).map(|b| Ok(CopyData::new(b))))
     })
     .flatten();
     Ok(Response::CopyOut(CopyResponse::new(

@@ -161,9 +161,13 @@ pub async fn typed_plan(
     if !matches!(statement, Statement::Query(_)) {
         return plan;
     }
+    // Most statements have no parameters: nothing to type, no second walk.
     let Ok(inferred) = plan.get_parameter_fields() else {
         return plan;
     };
+    if inferred.is_empty() {
+        return plan;
+    }
     let Some(data_types) = wanted_types(&inferred, &cast_types(&plan), client_types) else {
         return plan;
     };

@@ -91,7 +91,10 @@ impl EcomStatement {
             ["DEALLOCATE", ..] => Self::Deallocate(Deallocate::parse(sql)?),
             ["COPY", ..] => Self::Copy(CopyTo::parse(sql)?),
             ["SAVEPOINT", ..] | ["RELEASE", ..] => Self::Savepoint(Savepoint::parse(sql)?),
-            ["WITH", "RECURSIVE", "TYPEINFO_TREE", ..] => Self::TypeIntrospection,
+            // asyncpg's query, not any CTE that happens to share its name.
+            ["WITH", "RECURSIVE", "TYPEINFO_TREE", ..] if sql.contains("pg_catalog.pg_type") => {
+                Self::TypeIntrospection
+            }
             ["DISCARD", ..] | ["RESET", "ALL"] => Self::Discard(Discard::parse(sql)?),
             ["ROLLBACK", "TO", ..] | ["ROLLBACK", "WORK" | "TRANSACTION", "TO", ..] => {
                 Self::Savepoint(Savepoint::parse(sql)?)

@@ -11,7 +11,7 @@ use datafusion::error::Result;
 use super::{Cursor, rows_output};
 use crate::engine::Output;
 use crate::error::SqlError;
-use crate::functions::{POSTGRES_VERSION, server_version};
+use crate::functions::{server_version, server_version_num};
 
 /// `SHOW server_version[_num]`
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,9 +51,7 @@ impl ShowVersion {
 
     pub(super) fn execute(&self) -> Result<Output> {
         let value = if self.numeric {
-            // 16.6 → 160006, as PostgreSQL 10 and later number themselves.
-            let (major, minor) = POSTGRES_VERSION.split_once('.').unwrap_or(("16", "0"));
-            format!("{}{:04}", major, minor.parse::<u32>().unwrap_or(0))
+            server_version_num()
         } else {
             server_version()
         };

@@ -106,7 +106,7 @@ impl Content {
     pub fn similar(&self, row: u32, k: usize) -> Vec<(u32, f32)> {
         let mut scores = vec![0.0; self.rows()];
         self.add_similarities(row, 1.0, &mut scores);
-        top(scores, row, k, |_| true)
+        top(scores, row, k)
     }
 
     pub fn file(&self) -> Result<ModelFile> {
@@ -142,13 +142,15 @@ impl Content {
         ModelFile::arrow(CONTENT_FILE, &batch)
     }
 
-    pub fn load(bytes: &[u8]) -> Result<Self, SqlError> {
+    /// Read back what [`Content::file`] wrote, for a model of `model_items`
+    /// items (its first rows must be those items, one for one).
+    pub fn load(bytes: &[u8], model_items: usize) -> Result<Self, SqlError> {
         let corrupt =
             |e: String| SqlError::new(SqlState::DATA_EXCEPTION, format!("{CONTENT_FILE}: {e}"));
         let reader = FileReader::try_new(std::io::Cursor::new(bytes), None)
             .map_err(|e| corrupt(e.to_string()))?;
         let (mut indptr, mut indices, mut values) = (vec![0], Vec::new(), Vec::new());
-        let (mut ids, mut model_items) = (Vec::<ArrayRef>::new(), 0);
+        let (mut ids, mut flagged) = (Vec::<ArrayRef>::new(), 0);
         for batch in reader {
             let batch = batch.map_err(|e| corrupt(e.to_string()))?;
             let (Some(flags), Some(terms), Some(weights)) = (
@@ -166,7 +168,7 @@ impl Content {
                     "expected columns model_item, terms and weights".into(),
                 ));
             };
-            model_items += flags.true_count();
+            flagged += flags.true_count();
             for r in 0..batch.num_rows() {
                 let (t, w) = (terms.value(r), weights.value(r));
                 let (Some(t), Some(w)) = (
@@ -188,20 +190,20 @@ impl Content {
             datafusion::arrow::compute::concat(&ids.iter().map(|a| a.as_ref()).collect::<Vec<_>>())
                 .map_err(|e| corrupt(e.to_string()))?;
         let ids = IdIndex::from_array(&all).map_err(|e| corrupt(e.to_string()))?;
+        if ids.len() != indptr.len() - 1 || flagged != model_items || ids.len() < model_items {
+            return Err(corrupt(format!(
+                "{} rows ({flagged} of them the model's items) do not fit a model of {model_items} items",
+                ids.len()
+            )));
+        }
         Ok(Self::new(ids, model_items, indptr, indices, values))
     }
 }
 
 /// The k best rows of `scores` (positive only), leaving out `own`, ties by row.
-pub fn top(
-    mut scores: Vec<f32>,
-    own: u32,
-    k: usize,
-    allowed: impl Fn(u32) -> bool,
-) -> Vec<(u32, f32)> {
+pub fn top(mut scores: Vec<f32>, own: u32, k: usize) -> Vec<(u32, f32)> {
     for (row, s) in scores.iter_mut().enumerate() {
-        let row = row as u32;
-        if row == own || *s <= 0.0 || !allowed(row) {
+        if row as u32 == own || *s <= 0.0 {
             *s = f32::NEG_INFINITY;
         }
     }
@@ -232,13 +234,17 @@ pub async fn collect(
         ));
     }
     let mut model_text: Vec<String> = vec![String::new(); items.len()];
-    let mut cold: Vec<(ArrayRef, usize)> = Vec::new();
-    let mut cold_text: HashMap<String, (usize, String)> = HashMap::new();
+    // Items only the content query knows, in the order first seen: their
+    // ids as text, and their texts.
+    let mut cold: Vec<(String, String)> = Vec::new();
+    let mut cold_index: HashMap<String, usize> = HashMap::new();
     let mut stream = df.execute_stream().await?;
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let id_column = batch.column(id_index);
         let known = items.lookup_array(id_column)?;
+        let id_text = cast(id_column, &DataType::Utf8)?;
+        let id_text = id_text.as_string::<i32>();
         let texts: Vec<ArrayRef> = (0..batch.num_columns())
             .filter(|&c| c != id_index)
             .map(|c| cast(batch.column(c), &DataType::Utf8))
@@ -251,15 +257,12 @@ pub async fn collect(
             let target = match *item {
                 Some(i) => &mut model_text[i as usize],
                 None => {
-                    let key = display_id(id_column, row);
-                    let next = cold.len();
-                    let entry = cold_text
-                        .entry(key)
-                        .or_insert_with(|| (next, String::new()));
-                    if entry.0 == next {
-                        cold.push((Arc::clone(id_column), row));
-                    }
-                    &mut entry.1
+                    let id = id_text.value(row);
+                    let at = *cold_index.entry(id.to_string()).or_insert_with(|| {
+                        cold.push((id.to_string(), String::new()));
+                        cold.len() - 1
+                    });
+                    &mut cold[at].1
                 }
             };
             for t in &texts {
@@ -273,41 +276,32 @@ pub async fn collect(
             }
         }
     }
-    // Cold items in id order, after the model's.
-    let mut cold_rows: Vec<(usize, String)> = cold_text.into_values().collect();
-    cold_rows.sort_by_key(|(i, _)| *i);
     let ids = match items.ids() {
         Ids::Int(v) => {
             let mut all = v.clone();
-            for (i, _) in &cold_rows {
-                let (array, row) = &cold[*i];
-                let value = cast(&array.slice(*row, 1), &DataType::Int64)?;
-                let value = value.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
-                if value.is_null(0) {
-                    return Err(sql_err(
+            for (id, _) in &cold {
+                all.push(id.parse::<i64>().map_err(|_| {
+                    sql_err(
                         SqlState::DATATYPE_MISMATCH,
                         format!(
-                            "content_query's \"{item_col}\" must have the model's id type (integers)"
+                            "content_query's \"{item_col}\" must have the model's id type (integers), not '{id}'"
                         ),
-                    ));
-                }
-                all.push(value.value(0));
+                    )
+                })?);
             }
             Ids::Int(all)
         }
-        Ids::Text(v) => {
-            let mut all = v.clone();
-            for (i, _) in &cold_rows {
-                let (array, row) = &cold[*i];
-                all.push(display_id(array, *row));
-            }
-            Ids::Text(all)
-        }
+        Ids::Text(v) => Ids::Text(
+            v.iter()
+                .cloned()
+                .chain(cold.iter().map(|(id, _)| id.clone()))
+                .collect(),
+        ),
     };
     let documents: Vec<&str> = model_text
         .iter()
         .map(String::as_str)
-        .chain(cold_rows.iter().map(|(_, t)| t.as_str()))
+        .chain(cold.iter().map(|(_, t)| t.as_str()))
         .collect();
     let (indptr, indices, values) = tf_idf(&documents);
     Ok(Content::new(
@@ -317,13 +311,6 @@ pub async fn collect(
         indices,
         values,
     ))
-}
-
-fn display_id(array: &ArrayRef, row: usize) -> String {
-    match cast(&array.slice(row, 1), &DataType::Utf8) {
-        Ok(a) => a.as_string::<i32>().value(0).to_string(),
-        Err(_) => String::new(),
-    }
 }
 
 /// Hashed n-gram vectors weighted by smoothed IDF (ln((1 + n) / (1 + df)) + 1,
@@ -399,10 +386,12 @@ mod tests {
     fn stores_and_loads() {
         let c = content(&["red shoes", "blue shoes", ""]);
         let file = c.file().unwrap();
-        let back = Content::load(&file.bytes).unwrap();
+        let back = Content::load(&file.bytes, 3).unwrap();
         assert_eq!(back.rows(), 3);
         assert_eq!(back.model_items, 3);
         assert_eq!(back.similar(0, 2), c.similar(0, 2));
-        assert!(Content::load(&file.bytes[..50]).is_err());
+        assert!(Content::load(&file.bytes[..50], 3).is_err());
+        // Content of another model's item count is refused.
+        assert!(Content::load(&file.bytes, 2).is_err());
     }
 }

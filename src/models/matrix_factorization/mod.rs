@@ -277,28 +277,9 @@ impl MatrixFactorizationModel {
         (factors, biases)
     }
 
-    /// Cosine similarity of item `item`'s factors to every item's (0 for a
-    /// zero vector).
-    pub fn factor_cosines(&self, item: u32) -> Vec<f32> {
-        let q = self.item_factors.row(item as usize);
-        let qn = q.dot(&q).sqrt();
-        self.item_factors
-            .rows()
-            .into_iter()
-            .map(|r| {
-                let n = r.dot(&r).sqrt();
-                if n > 0.0 && qn > 0.0 {
-                    q.dot(&r) / (n * qn)
-                } else {
-                    0.0
-                }
-            })
-            .collect()
-    }
-
-    /// The k items most similar to each of `items`, by cosine similarity of
-    /// their factors.
-    pub fn similar_items(&self, items: &[u32], k: usize) -> Vec<Vec<(u32, f32)>> {
+    /// The item factors scaled to unit length (zero rows stay zero): their
+    /// dot products are cosine similarities.
+    pub fn unit_item_factors(&self) -> Array2<f32> {
         let mut unit = self.item_factors.clone();
         for mut row in unit.rows_mut() {
             let norm = row.dot(&row).sqrt();
@@ -306,6 +287,13 @@ impl MatrixFactorizationModel {
                 row.mapv_inplace(|v| v / norm);
             }
         }
+        unit
+    }
+
+    /// The k items most similar to each of `items`, by cosine similarity of
+    /// their factors.
+    pub fn similar_items(&self, items: &[u32], k: usize) -> Vec<Vec<(u32, f32)>> {
+        let unit = self.unit_item_factors();
         let queries = unit.select(ndarray::Axis(0), &users_usize(items));
         let zero = vec![0.0; items.len()];
         let own: Vec<[u32; 1]> = items.iter().map(|&i| [i]).collect();

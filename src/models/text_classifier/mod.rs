@@ -380,13 +380,14 @@ pub async fn create(
     ));
 
     let corpus = Arc::new(corpus);
-    let task_corpus = Arc::clone(&corpus);
+    let train_rows = Arc::new(train_rows);
+    let (task_corpus, task_rows) = (Arc::clone(&corpus), Arc::clone(&train_rows));
     let task_notices = notices.clone();
     let k = classes.len();
     let fit = tokio::task::spawn_blocking(move || {
         train::fit_used(
             &task_corpus,
-            &train_rows,
+            &task_rows,
             k,
             featurizer.dim(),
             settings,
@@ -419,9 +420,7 @@ pub async fn create(
         biases: fit.biases,
     };
     let mut metrics = BTreeMap::new();
-    let train_count = corpus.rows() - held_out.len();
-    let train_set: Vec<usize> = (0..corpus.rows()).filter(|&i| !validation[i]).collect();
-    for (prefix, rows) in [("train_", &train_set), ("validation_", &held_out)] {
+    for (prefix, rows) in [("train_", train_rows.as_ref()), ("validation_", &held_out)] {
         if rows.is_empty() {
             continue;
         }
@@ -440,7 +439,7 @@ pub async fn create(
         model_type: MODEL_TYPE.to_string(),
         version: 0,
         created_at: Utc::now(),
-        training_rows: train_count as u64,
+        training_rows: train_rows.len() as u64,
         features: vec![FeatureMeta {
             name: text_name,
             data_type: text_type.to_string(),
