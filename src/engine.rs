@@ -74,6 +74,14 @@ impl Notices {
         (Self(Some(tx)), rx)
     }
 
+    /// True once the receiving end is gone: the statement was cancelled or
+    /// timed out (the server dropped it) or the client disconnected. Long
+    /// training loops check it so a cancelled CREATE MODEL stops its
+    /// blocking work, not just its async part.
+    pub fn cancelled(&self) -> bool {
+        self.0.as_ref().is_some_and(|tx| tx.is_closed())
+    }
+
     pub fn send(&self, message: impl Into<String>) {
         if let Some(tx) = &self.0 {
             // A receiver that went away (client disconnected) is not an error.
@@ -129,13 +137,30 @@ impl EngineBuilder {
         if let Some(bytes) = self.memory_limit {
             runtime = runtime.with_memory_limit(bytes, 1.0);
         }
-        let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
-        setup_pg_catalog(&ctx, CATALOG, Arc::new(AuthManager::default())).map_err(|e| *e)?;
-
-        let registration = register_data_folder(&ctx, &self.data_dir).await?;
+        let state = datafusion::execution::SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime.build_arc()?)
+            .with_default_features()
+            .with_physical_optimizer_rule(Arc::new(crate::optimizer::CooperativeJoins))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
         let models_dir = self
             .models_dir
             .unwrap_or_else(|| self.data_dir.join(MODELS_DIR_NAME));
+        let files =
+            crate::catalog::DataFolderStore::new(&self.data_dir, &models_dir).map_err(|e| {
+                sql_err(
+                    SqlState::IO_ERROR,
+                    format!("data folder {}: {e}", self.data_dir.display()),
+                )
+            })?;
+        ctx.register_object_store(
+            datafusion::execution::object_store::ObjectStoreUrl::local_filesystem().as_ref(),
+            Arc::new(files),
+        );
+        setup_pg_catalog(&ctx, CATALOG, Arc::new(AuthManager::default())).map_err(|e| *e)?;
+
+        let registration = register_data_folder(&ctx, &self.data_dir).await?;
         let models = Arc::new(ModelRegistry::new(ModelStore::new(models_dir)));
         functions::register_all(&ctx, &models);
         register_models_view(&ctx, models.store())?;
@@ -207,6 +232,7 @@ impl Engine {
 
     /// [`Engine::execute`], sending progress messages to `notices`.
     pub async fn execute_with_notices(&self, sql: &str, notices: &Notices) -> Result<Output> {
+        crate::statements::check_depth(sql)?;
         if let Some(statement) = EcomStatement::recognise(sql)? {
             return statement.execute(self, notices).await;
         }

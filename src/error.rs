@@ -43,6 +43,7 @@ impl SqlState {
     pub const UNDEFINED_TABLE: SqlState = SqlState("42P01");
     pub const OUT_OF_MEMORY: SqlState = SqlState("53200");
     pub const PROGRAM_LIMIT_EXCEEDED: SqlState = SqlState("54000");
+    pub const STATEMENT_TOO_COMPLEX: SqlState = SqlState("54001");
     pub const TOO_MANY_CONNECTIONS: SqlState = SqlState("53300");
     pub const QUERY_CANCELED: SqlState = SqlState("57014");
     pub const ADMIN_SHUTDOWN: SqlState = SqlState("57P01");
@@ -108,7 +109,13 @@ pub fn classify(err: &DataFusionError) -> SqlError {
     if let Some(own) = find_sql_error(err) {
         return own.clone();
     }
-    SqlError::new(datafusion_state(err), client_message(err))
+    let message = client_message(err);
+    // The data-folder store's refusal, wherever the reader wrapped it
+    // (object store, Parquet and Arrow errors all can).
+    if message.contains(crate::catalog::OUTSIDE_DATA_FOLDER) {
+        return SqlError::new(SqlState::INSUFFICIENT_PRIVILEGE, message);
+    }
+    SqlError::new(datafusion_state(err), message)
 }
 
 /// Our own error, wherever DataFusion wrapped it.

@@ -12,6 +12,7 @@ pub mod error;
 pub mod functions;
 mod linalg;
 pub mod models;
+mod optimizer;
 pub mod sentiment;
 pub mod server;
 pub mod statements;

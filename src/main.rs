@@ -64,6 +64,85 @@ fn parse_size(text: &str) -> Result<usize, String> {
     Ok((value * (1_u64 << shift) as f64) as usize)
 }
 
+/// `500ms`, `30s`, `5min`, `1h`, or a bare number of milliseconds (as
+/// Postgres reads statement_timeout).
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = (&text[..split], text[split..].trim());
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration"))?;
+    let millis = match unit {
+        "" | "ms" => 1.0,
+        "s" => 1e3,
+        "min" => 60e3,
+        "h" => 3600e3,
+        _ => return Err(format!("unknown unit in {text:?}; use ms, s, min or h")),
+    };
+    if !value.is_finite() || value < 0.0 {
+        return Err(format!("{text:?} must not be negative"));
+    }
+    Ok(std::time::Duration::from_secs_f64(value * millis / 1e3))
+}
+
+/// Authentication and TLS options of `serve`.
+#[derive(clap::Args)]
+struct SecurityArgs {
+    /// trust, password (cleartext; use with TLS) or scram (SCRAM-SHA-256)
+    /// [default: scram when --users is given, else trust]
+    #[arg(long, value_parser = parse_auth)]
+    auth: Option<ecomsql::server::AuthMethod>,
+    /// Users file (written by `ecomsql user add`).
+    #[arg(long, env = "ECOMSQL_USERS")]
+    users: Option<PathBuf>,
+    /// Serve trust authentication on a non-loopback address anyway.
+    #[arg(long)]
+    insecure_no_auth: bool,
+    /// TLS certificate chain (PEM); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM); needs --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Refuse connections that do not use TLS.
+    #[arg(long, requires = "tls_cert")]
+    require_tls: bool,
+}
+
+fn parse_auth(text: &str) -> Result<ecomsql::server::AuthMethod, String> {
+    ecomsql::server::AuthMethod::parse(text)
+        .ok_or_else(|| format!("unknown auth method {text:?}; use trust, password or scram"))
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Add a user, or change its password or role. The password is read
+    /// from standard input (prompted for, without echo, on a terminal).
+    Add {
+        name: String,
+        #[arg(long, env = "ECOMSQL_USERS")]
+        users: PathBuf,
+        /// admin (may create, drop and alter models, run DDL/DML) or
+        /// read_only (queries and model use only).
+        #[arg(long, default_value = "read_only")]
+        role: String,
+    },
+    /// Remove a user.
+    Remove {
+        name: String,
+        #[arg(long, env = "ECOMSQL_USERS")]
+        users: PathBuf,
+    },
+    /// List users and roles.
+    List {
+        #[arg(long, env = "ECOMSQL_USERS")]
+        users: PathBuf,
+    },
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the data folder over the Postgres wire protocol.
@@ -76,6 +155,21 @@ enum Command {
         /// Port to listen on (0 picks a free one).
         #[arg(long, default_value_t = 5433)]
         port: u16,
+        /// Every session's starting statement_timeout, e.g. 30s, 500ms, 5min
+        /// (a bare number is milliseconds, 0 is none); sessions may SET
+        /// their own.
+        #[arg(long, value_parser = parse_duration)]
+        statement_timeout: Option<std::time::Duration>,
+        /// Connections served at once; the next client gets SQLSTATE 53300.
+        #[arg(long, default_value_t = 100)]
+        max_connections: usize,
+        #[command(flatten)]
+        security: SecurityArgs,
+    },
+    /// Manage the users file that `serve --auth scram|password` reads.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
     },
     /// Run SQL statements and print their results (for scheduled reports).
     Sql {
@@ -112,7 +206,28 @@ enum Command {
     },
 }
 
+/// Stack for every thread that parses or plans SQL. DataFusion recurses once
+/// per expression level; statements nesting up to
+/// `ecomsql::statements::MAX_DEPTH` levels must fit even in a debug build.
+/// Only the pages a thread touches are committed.
+const THREAD_STACK: usize = 64 << 20;
+
 fn main() -> ExitCode {
+    // The main thread's stack is fixed by the OS; run on one of our own.
+    match std::thread::Builder::new()
+        .name("ecomsql".into())
+        .stack_size(THREAD_STACK)
+        .spawn(run)
+    {
+        Ok(thread) => thread.join().unwrap_or(ExitCode::FAILURE),
+        Err(e) => {
+            eprintln!("error: cannot start the main thread: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> ExitCode {
     let cli = Cli::parse();
     let default_log = match cli.command {
         Command::Serve { .. } => "info",
@@ -124,6 +239,7 @@ fn main() -> ExitCode {
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(THREAD_STACK)
         .build()
     {
         Ok(runtime) => runtime,
@@ -134,7 +250,29 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve { data, host, port } => serve(data, host, port).await,
+            Command::Serve {
+                data,
+                host,
+                port,
+                statement_timeout,
+                max_connections,
+                security,
+            } => match security_options(&host, security) {
+                Ok((auth, tls)) => {
+                    let options = ServerOptions {
+                        host,
+                        port,
+                        statement_timeout: statement_timeout.filter(|t| !t.is_zero()),
+                        max_connections,
+                        auth,
+                        tls,
+                        ..ServerOptions::default()
+                    };
+                    serve(data, options).await
+                }
+                Err(e) => Err(e),
+            },
+            Command::User { action } => user_command(action),
             Command::Sql {
                 data,
                 files,
@@ -173,6 +311,113 @@ fn main() -> ExitCode {
     }
 }
 
+/// Authentication and TLS from the flags, failing closed: a users file
+/// that does not load, or a certificate or key that does not work, stops
+/// start-up; so does trust on a non-loopback address unless asked for.
+fn security_options(
+    host: &str,
+    args: SecurityArgs,
+) -> Result<
+    (
+        ecomsql::server::AuthConfig,
+        Option<pgwire::tokio::TlsAcceptor>,
+    ),
+    String,
+> {
+    use ecomsql::server::auth::UsersSource;
+    use ecomsql::server::{AuthConfig, AuthMethod};
+    let method = args.auth.unwrap_or(if args.users.is_some() {
+        AuthMethod::Scram
+    } else {
+        AuthMethod::Trust
+    });
+    let users = match (method, args.users) {
+        (AuthMethod::Trust, _) => None,
+        (_, Some(path)) => Some(Arc::new(UsersSource::open(path)?)),
+        (_, None) => return Err("--auth password and scram need --users FILE".into()),
+    };
+    if method == AuthMethod::Trust && !is_loopback(host) && !args.insecure_no_auth {
+        return Err(format!(
+            "refusing to serve {host} without authentication: use --auth scram --users FILE, or --insecure-no-auth"
+        ));
+    }
+    if method == AuthMethod::Password && args.tls_cert.is_none() {
+        warn!("--auth password without TLS sends passwords in clear; prefer --auth scram");
+    }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(ecomsql::server::tls::acceptor(cert, key)?),
+        _ => None,
+    };
+    Ok((
+        AuthConfig {
+            method,
+            users,
+            require_tls: args.require_tls,
+            ..AuthConfig::default()
+        },
+        tls,
+    ))
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn user_command(action: UserAction) -> Result<(), String> {
+    use ecomsql::server::auth::{Role, Users};
+    match action {
+        UserAction::Add { name, users, role } => {
+            let role = Role::parse(&role)
+                .ok_or_else(|| format!("unknown role {role:?}; use admin or read_only"))?;
+            let mut file = Users::load(&users)?;
+            let password = read_password(&format!("password for {name}: "))?;
+            file.set(&name, &password, role)?;
+            file.save(&users)?;
+            eprintln!("user {name} ({}) saved in {}", role.name(), users.display());
+            Ok(())
+        }
+        UserAction::Remove { name, users } => {
+            let mut file = Users::load(&users)?;
+            if !file.remove(&name) {
+                return Err(format!("no user {name} in {}", users.display()));
+            }
+            file.save(&users)
+        }
+        UserAction::List { users } => {
+            for (name, role) in Users::load(&users)?.names() {
+                println!("{name}\t{}", role.name());
+            }
+            Ok(())
+        }
+    }
+}
+
+/// One line from standard input; on a terminal, prompted for without echo.
+fn read_password(prompt: &str) -> Result<String, String> {
+    let terminal = std::io::stdin().is_terminal();
+    let stty = |arg: &str| {
+        std::process::Command::new("stty")
+            .arg(arg)
+            .stdin(std::process::Stdio::inherit())
+            .status()
+    };
+    if terminal {
+        eprint!("{prompt}");
+        let _ = stty("-echo");
+    }
+    let mut line = String::new();
+    let read = std::io::stdin().read_line(&mut line);
+    if terminal {
+        let _ = stty("echo");
+        eprintln!();
+    }
+    read.map_err(|e| format!("cannot read the password: {e}"))?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
+}
+
 async fn open_engine(data: DataArgs) -> Result<Engine, String> {
     let mut builder = Engine::builder(&data.data);
     if let Some(models) = data.models {
@@ -188,7 +433,7 @@ async fn open_engine(data: DataArgs) -> Result<Engine, String> {
     Ok(engine)
 }
 
-async fn serve(data: DataArgs, host: String, port: u16) -> Result<(), String> {
+async fn serve(data: DataArgs, options: ServerOptions) -> Result<(), String> {
     let engine = open_engine(data).await?;
     let tables: Vec<&str> = engine
         .registration()
@@ -202,7 +447,6 @@ async fn serve(data: DataArgs, host: String, port: u16) -> Result<(), String> {
         tables.len(),
         tables.join(", ")
     );
-    let options = ServerOptions { host, port };
     let server = Server::bind(Arc::new(engine), &options)
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", options.host, options.port))?;

@@ -13,7 +13,13 @@
 //! - a name clash, an unreadable file or a folder mixing formats or
 //!   partition layouts is reported with its path and skips only that table.
 
+mod data_folder_store;
 pub mod models_view;
+
+pub use data_folder_store::DataFolderStore;
+
+/// The words of every refusal of a path outside the data folder.
+pub const OUTSIDE_DATA_FOLDER: &str = "SQL can only read and write files inside the data folder";
 
 use std::collections::BTreeMap;
 use std::fmt;

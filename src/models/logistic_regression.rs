@@ -903,6 +903,12 @@ fn newton(
             "iteration {iterations}: mean log loss {:.6}, largest weight change {max_step:.3e}",
             f / total_weight
         ));
+        if notices.cancelled() {
+            return Err(sql_err(
+                SqlState::QUERY_CANCELED,
+                "canceling statement due to user request",
+            ));
+        }
         if opts.l2 == 0.0 && separated(x, y, &beta) {
             return Err(sql_err(
                 SqlState::INVALID_PARAMETER_VALUE,

@@ -11,7 +11,6 @@ use datafusion_postgres::{DfSessionService, Parser};
 use futures::{Sink, SinkExt};
 use log::debug;
 use pgwire::api::auth::StartupHandler;
-use pgwire::api::auth::noop::NoopStartupHandler;
 use pgwire::api::cancel::{CancelHandler, DefaultCancelHandler};
 use pgwire::api::portal::{Format, Portal, PortalExecutionState};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
@@ -25,6 +24,8 @@ use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::response::{NoticeResponse, TransactionStatus};
 
+use super::auth::{AuthConfig, EcomStartupHandler, Role, SessionRole};
+use super::interrupt::Interrupts;
 use super::response::{error_info, map_error, output_response, schema_fields};
 use crate::engine::{Engine, Notices};
 use crate::error::SqlError;
@@ -39,23 +40,37 @@ pub type DfStatement = (String, Option<(Statement, LogicalPlan)>);
 /// Every handler of one server, shared by all its connections.
 pub struct EcomHandlers {
     queries: Arc<EcomQueryHandler>,
-    startup: Arc<TrustStartupHandler>,
-    cancel: Arc<DefaultCancelHandler>,
+    startup: Arc<EcomStartupHandler>,
+    cancel: Arc<EcomCancelHandler>,
+    auth: AuthConfig,
+    connections: Arc<ConnectionManager>,
+    /// Seeds the made-up SCRAM salts of unknown users.
+    secret: Arc<[u8; 32]>,
 }
 
 impl EcomHandlers {
-    pub fn new(engine: Arc<Engine>) -> Self {
+    pub fn new(engine: Arc<Engine>, interrupts: Arc<Interrupts>, auth: AuthConfig) -> Self {
         let connections = Arc::new(ConnectionManager::new());
+        let secret = Arc::new(rand::random::<[u8; 32]>());
         let queries = Arc::new(EcomQueryHandler::for_session(
             Arc::clone(&engine),
             engine.session_context().clone(),
+            Arc::clone(&interrupts),
         ));
         Self {
             queries,
-            startup: Arc::new(TrustStartupHandler {
-                connections: Arc::clone(&connections),
+            startup: Arc::new(EcomStartupHandler::new(
+                auth.clone(),
+                Arc::clone(&connections),
+                Arc::clone(&secret),
+            )),
+            cancel: Arc::new(EcomCancelHandler {
+                planning: DefaultCancelHandler::new(Arc::clone(&connections)),
+                interrupts,
             }),
-            cancel: Arc::new(DefaultCancelHandler::new(connections)),
+            auth,
+            connections,
+            secret,
         }
     }
 
@@ -71,9 +86,21 @@ impl EcomHandlers {
         .build();
         let ctx = datafusion::prelude::SessionContext::new_with_state(state);
         Self {
-            queries: Arc::new(EcomQueryHandler::for_session(engine, ctx)),
-            startup: Arc::clone(&self.startup),
+            queries: Arc::new(EcomQueryHandler::for_session(
+                engine,
+                ctx,
+                Arc::clone(&self.queries.interrupts),
+            )),
+            // Its own: a SCRAM exchange is per connection.
+            startup: Arc::new(EcomStartupHandler::new(
+                self.auth.clone(),
+                Arc::clone(&self.connections),
+                Arc::clone(&self.secret),
+            )),
             cancel: Arc::clone(&self.cancel),
+            auth: self.auth.clone(),
+            connections: Arc::clone(&self.connections),
+            secret: Arc::clone(&self.secret),
         }
     }
 }
@@ -100,40 +127,19 @@ impl PgWireServerHandlers for EcomHandlers {
     }
 }
 
-/// Accepts any user and database (the default on loopback). It registers
-/// each connection so cancel requests can find it.
-pub struct TrustStartupHandler {
-    connections: Arc<ConnectionManager>,
+/// Cancel requests stop the connection's statement wherever it is: pgwire's
+/// handler covers the planning step it races, [`Interrupts`] the execution
+/// and the rows.
+pub struct EcomCancelHandler {
+    planning: DefaultCancelHandler,
+    interrupts: Arc<Interrupts>,
 }
 
 #[async_trait]
-impl NoopStartupHandler for TrustStartupHandler {
-    fn connection_manager(&self) -> Option<Arc<ConnectionManager>> {
-        Some(Arc::clone(&self.connections))
-    }
-
-    /// pgwire has already sent its own `server_version` ("16.6-pgwire-x");
-    /// clients keep the last value of a parameter, so ours replaces it:
-    /// PostgreSQL's shape, `16.6 (ecomsql 0.1.0)`, which drivers parse.
-    async fn post_startup<C>(
-        &self,
-        client: &mut C,
-        _message: pgwire::messages::PgWireFrontendMessage,
-    ) -> PgWireResult<()>
-    where
-        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send,
-        C::Error: Debug,
-        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-    {
-        client
-            .feed(PgWireBackendMessage::ParameterStatus(
-                pgwire::messages::startup::ParameterStatus::new(
-                    "server_version".into(),
-                    crate::functions::server_version(),
-                ),
-            ))
-            .await?;
-        Ok(())
+impl CancelHandler for EcomCancelHandler {
+    async fn on_cancel_request(&self, request: pgwire::messages::cancel::CancelRequest) {
+        self.interrupts.cancel(request.pid, &request.secret_key);
+        self.planning.on_cancel_request(request).await;
     }
 }
 
@@ -157,12 +163,17 @@ pub struct EcomQueryHandler {
     engine: Arc<Engine>,
     upstream: Arc<DfSessionService>,
     parser: Arc<EcomParser>,
+    interrupts: Arc<Interrupts>,
 }
 
 impl EcomQueryHandler {
     /// Queries of one session: datafusion-postgres over `ctx`, ecomsql's
     /// statements through the engine.
-    fn for_session(engine: Arc<Engine>, ctx: datafusion::prelude::SessionContext) -> Self {
+    fn for_session(
+        engine: Arc<Engine>,
+        ctx: datafusion::prelude::SessionContext,
+        interrupts: Arc<Interrupts>,
+    ) -> Self {
         let upstream = Arc::new(DfSessionService::new(Arc::new(ctx.clone())));
         let parser = Arc::new(EcomParser {
             upstream: ExtendedQueryHandler::query_parser(upstream.as_ref()),
@@ -172,6 +183,7 @@ impl EcomQueryHandler {
             engine,
             upstream,
             parser,
+            interrupts,
         }
     }
 }
@@ -195,9 +207,12 @@ impl SimpleQueryHandler for EcomQueryHandler {
         // Like Postgres: results of the statements before a failing one are
         // sent, the rest of the string is not run.
         let mut responses = Vec::with_capacity(statements.len());
+        let session = self.interrupts.session(client);
         for statement in statements {
-            match self.run_statement(statement.text, client).await {
-                Ok(rs) => responses.extend(rs),
+            // Each statement has its own statement_timeout, as in Postgres.
+            let guard = session.start(client);
+            match guard.run(self.run_statement(statement.text, client)).await {
+                Ok(rs) => responses.extend(rs.into_iter().map(|r| guard.guard_response(r))),
                 Err(e) => {
                     responses.push(Response::Error(Box::new(map_error(e).into())));
                     break;
@@ -217,6 +232,7 @@ impl EcomQueryHandler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        authorize(client, sql)?;
         match EcomStatement::recognise(sql) {
             Ok(Some(EcomStatement::Deallocate(deallocate))) => {
                 deallocate_statement(&deallocate, client.portal_store()).map(|r| vec![r])
@@ -308,36 +324,10 @@ impl ExtendedQueryHandler for EcomQueryHandler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let (sql, parsed) = &portal.statement.statement;
-        if parsed.is_none()
-            && let Some(ours) = EcomStatement::recognise(sql).map_err(user_error)?
-        {
-            if let EcomStatement::Deallocate(deallocate) = &ours {
-                return deallocate_statement(deallocate, client.portal_store());
-            }
-            if let EcomStatement::Copy(copy) = &ours {
-                return super::copy::copy_out(&self.engine, copy).await;
-            }
-            if let EcomStatement::Savepoint(savepoint) = &ours {
-                return savepoint_response(savepoint, client.transaction_status());
-            }
-            if let EcomStatement::TypeIntrospection = &ours {
-                return super::introspection::respond(portal);
-            }
-            if let EcomStatement::Discard(discard) = &ours {
-                return self.discard(discard, client);
-            }
-            return self
-                .run_own(&ours, client, &portal.result_column_format)
-                .await;
-        }
-        <DfSessionService as ExtendedQueryHandler>::do_query(
-            &self.upstream,
-            client,
-            portal,
-            max_rows,
-        )
-        .await
+        let session = self.interrupts.session(client);
+        let guard = session.start(client);
+        let response = guard.run(self.run_portal(client, portal, max_rows)).await?;
+        Ok(guard.guard_response(response))
     }
 
     /// A portal opened by `DECLARE ... CURSOR` carries no plan, so the
@@ -373,6 +363,54 @@ impl ExtendedQueryHandler for EcomQueryHandler {
     }
 }
 
+impl EcomQueryHandler {
+    /// One Execute of a portal that has not started: ours, or
+    /// datafusion-postgres's.
+    async fn run_portal<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<DfStatement>,
+        max_rows: usize,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = DfStatement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let (sql, parsed) = &portal.statement.statement;
+        if parsed.is_none()
+            && let Some(ours) = EcomStatement::recognise(sql).map_err(user_error)?
+        {
+            if let EcomStatement::Deallocate(deallocate) = &ours {
+                return deallocate_statement(deallocate, client.portal_store());
+            }
+            if let EcomStatement::Copy(copy) = &ours {
+                return super::copy::copy_out(&self.engine, copy).await;
+            }
+            if let EcomStatement::Savepoint(savepoint) = &ours {
+                return savepoint_response(savepoint, client.transaction_status());
+            }
+            if let EcomStatement::TypeIntrospection = &ours {
+                return super::introspection::respond(portal);
+            }
+            if let EcomStatement::Discard(discard) = &ours {
+                return self.discard(discard, client);
+            }
+            return self
+                .run_own(&ours, client, &portal.result_column_format)
+                .await;
+        }
+        <DfSessionService as ExtendedQueryHandler>::do_query(
+            &self.upstream,
+            client,
+            portal,
+            max_rows,
+        )
+        .await
+    }
+}
+
 /// Parses prepared statements: ecomsql's own are kept as text, the rest go
 /// to datafusion-postgres's parser and planner.
 pub struct EcomParser {
@@ -393,6 +431,7 @@ impl QueryParser for EcomParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
+        authorize(client, sql)?;
         if EcomStatement::recognise(sql).map_err(user_error)?.is_some() {
             return Ok(Some((sql.to_string(), None)));
         }
@@ -517,6 +556,24 @@ impl EcomQueryHandler {
         }
         Ok(Response::Execution(Tag::new(discard.tag)))
     }
+}
+
+/// Whether the session may run `sql`: not nested deeper than planning can
+/// take, and only statements that read for read-only sessions.
+fn authorize<C: ClientInfo>(client: &C, sql: &str) -> PgWireResult<()> {
+    crate::statements::check_depth(sql).map_err(user_error)?;
+    let read_only = client
+        .session_extensions()
+        .get::<SessionRole>()
+        .is_some_and(|r| r.0 == Role::ReadOnly);
+    if !read_only {
+        return Ok(());
+    }
+    let user = client
+        .metadata()
+        .get(pgwire::api::METADATA_USER)
+        .map_or("", String::as_str);
+    super::roles::check_read_only(sql, user).map_err(user_error)
 }
 
 fn user_error(e: SqlError) -> PgWireError {

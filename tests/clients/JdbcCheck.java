@@ -1,7 +1,8 @@
 // pgjdbc (Debian libpostgresql-jdbc-java) against a running ecomsql server on
 // the demo data: DatabaseMetaData, a PreparedStatement executed 8 times
 // (pgjdbc switches to a server-side prepared statement after 5), and
-// setFetchSize(100) with autocommit off streaming 1,000,000 rows.
+// setFetchSize(100) with autocommit off streaming 1,000,000 rows, and
+// setQueryTimeout / cancel() of a running query.
 // Usage: java -cp postgresql.jar:DIR JdbcCheck PORT   (run by tests/clients/run.sh)
 import java.sql.*;
 import java.util.*;
@@ -85,6 +86,36 @@ public class JdbcCheck {
                 expect(sum == 500_000_500_000L, "sum " + sum);
             }
             c.commit();
+        });
+        String slow = "SELECT count(*) FROM generate_series(1, 200000) a CROSS JOIN generate_series(1, 200000) b";
+        check("setQueryTimeout(1) and Statement.cancel() stop a running query", url, c -> {
+            try (Statement st = c.createStatement()) {
+                st.setQueryTimeout(1);
+                long started = System.nanoTime();
+                try {
+                    st.executeQuery(slow);
+                    throw new AssertionError("the slow query finished");
+                } catch (SQLException e) {
+                    expect("57014".equals(e.getSQLState()), "state " + e.getSQLState());
+                }
+                expect(System.nanoTime() - started < 2_500_000_000L, "timeout took too long");
+            }
+            try (Statement st = c.createStatement()) {
+                Thread canceller = new Thread(() -> {
+                    try { Thread.sleep(500); st.cancel(); } catch (Exception e) { throw new RuntimeException(e); }
+                });
+                canceller.start();
+                try {
+                    st.executeQuery(slow);
+                    throw new AssertionError("the slow query finished");
+                } catch (SQLException e) {
+                    expect("57014".equals(e.getSQLState()), "state " + e.getSQLState());
+                }
+                canceller.join();
+                try (ResultSet rs = st.executeQuery("SELECT 42")) {
+                    expect(rs.next() && rs.getLong(1) == 42, "session after cancel");
+                }
+            }
         });
         System.out.println("pgjdbc: " + passed + " passed, " + failed + " failed");
         System.exit(failed == 0 ? 0 : 1);

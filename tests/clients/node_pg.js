@@ -61,6 +61,22 @@ async function check(name, f) {
     const r = await c.query("SELECT sentiment_label($1) AS l", ["质量差，要退货"]);
     assert.strictEqual(r.rows[0].l, "negative");
   });
+  await check("statement_timeout as a connection option stops a slow query (57014)", async () => {
+    // node-postgres sends statement_timeout in the startup packet.
+    const timed = new Client({ host: "127.0.0.1", port, user: "analyst", database: "shop", statement_timeout: 300 });
+    await timed.connect();
+    try {
+      const started = Date.now();
+      await assert.rejects(
+        timed.query("SELECT count(*) FROM generate_series(1, 200000) a CROSS JOIN generate_series(1, 200000) b"),
+        (e) => e.code === "57014" && /statement timeout/.test(e.message));
+      assert.ok(Date.now() - started < 1500, Date.now() - started);
+      const r = await timed.query("SELECT 42::int AS x");
+      assert.strictEqual(r.rows[0].x, 42);
+    } finally {
+      await timed.end();
+    }
+  });
   const failed = results.filter(([, e]) => e);
   for (const [name, e] of results) {
     console.log((e ? "FAIL " : "ok   ") + "node-postgres: " + name);

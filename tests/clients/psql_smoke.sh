@@ -43,4 +43,20 @@ rm -f "$script"
 [ "$code" -eq 3 ] || fail "psql -f with ON_ERROR_STOP should exit 3 on a failing statement, got $code"
 case "$out" in *"3"*"3"*) fail "statements after the error ran: $out" ;; esac
 
-echo "psql smoke: 6 passed, 0 failed"
+# Ctrl-C (SIGINT to psql sends a cancel request) stops a running query
+# within a second, and SET statement_timeout stops one during execution.
+slow="SELECT count(*) FROM generate_series(1, 200000) a CROSS JOIN generate_series(1, 200000) b"
+set +e
+start=$(date +%s%N)
+err=$(timeout -s INT 1 psql -X -c "$slow" 2>&1)
+took=$(( ($(date +%s%N) - start) / 1000000 ))
+set -e
+case "$err" in *"canceling statement due to user request"*) ;; *) fail "Ctrl-C: $err" ;; esac
+[ "$took" -lt 2500 ] || fail "Ctrl-C took ${took} ms"
+set +e
+err=$(psql -X -c "SET statement_timeout = '300ms'" -c "$slow" 2>&1)
+set -e
+case "$err" in *"canceling statement due to statement timeout"*) ;; *) fail "statement_timeout: $err" ;; esac
+[ "$(psql_q -At -c 'SELECT 1')" = 1 ] || fail "server unusable after cancels"
+
+echo "psql smoke: 8 passed, 0 failed"

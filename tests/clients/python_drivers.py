@@ -216,6 +216,69 @@ def _():
         engine.dispose()
 
 
+SLOW = "SELECT count(*) FROM generate_series(1, 200000) a CROSS JOIN generate_series(1, 200000) b"
+
+
+@check("psycopg: cancel_safe() from another thread stops a running query; the connection goes on")
+def _():
+    import threading
+    import time
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        timer = threading.Timer(0.5, conn.cancel_safe)
+        timer.start()
+        started = time.monotonic()
+        try:
+            conn.execute(SLOW)
+            raise AssertionError("the slow query finished")
+        except psycopg.errors.QueryCanceled as e:
+            assert e.sqlstate == "57014", e.sqlstate
+        took = time.monotonic() - started
+        assert took < 1.5, took
+        assert conn.execute("SELECT 40 + 2").fetchone() == (42,)
+
+
+@check("psycopg2: conn.cancel() and statement_timeout give 57014")
+def _():
+    import threading
+    conn = psycopg2.connect(DSN)
+    conn.autocommit = True
+    try:
+        cur = conn.cursor()
+        threading.Timer(0.5, conn.cancel).start()
+        try:
+            cur.execute(SLOW)
+            raise AssertionError("the slow query finished")
+        except psycopg2.errors.QueryCanceled as e:
+            assert e.pgcode == "57014", e.pgcode
+        cur.execute("SET statement_timeout = '300ms'")
+        try:
+            cur.execute(SLOW)
+            raise AssertionError("the slow query finished")
+        except psycopg2.errors.QueryCanceled as e:
+            assert "statement timeout" in str(e), str(e)
+        cur.execute("SELECT 1")
+        assert cur.fetchone() == (1,)
+    finally:
+        conn.close()
+
+
+@check("asyncpg: fetch(timeout=0.5) cancels a slow query; the connection goes on")
+async def _():
+    import time
+    conn = await asyncpg.connect(host="127.0.0.1", port=PORT, user="analyst", database="shop")
+    try:
+        started = time.monotonic()
+        try:
+            await conn.fetch(SLOW, timeout=0.5)
+            raise AssertionError("the slow query finished")
+        except asyncio.TimeoutError:
+            pass
+        assert time.monotonic() - started < 1.5
+        assert await conn.fetchval("SELECT 42::int8") == 42
+    finally:
+        await conn.close()
+
+
 failed = [(n, e) for n, e in results if e]
 for name, error in results:
     print(("ok   " if error is None else "FAIL ") + name)

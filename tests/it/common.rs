@@ -1,7 +1,9 @@
 //! Helpers shared by the integration tests: the demo data, engines, a real
 //! server on an ephemeral port, and clients.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use datafusion::arrow::record_batch::RecordBatch;
@@ -36,9 +38,15 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(engine: Arc<Engine>) -> Self {
+        Self::start_with(engine, ServerOptions::default()).await
+    }
+
+    /// A server with these options, on 127.0.0.1 and an ephemeral port.
+    pub async fn start_with(engine: Arc<Engine>, options: ServerOptions) -> Self {
         let options = ServerOptions {
             host: "127.0.0.1".into(),
             port: 0,
+            ..options
         };
         let server = Server::bind(engine, &options).await.expect("server binds");
         let port = server.local_addr().expect("local addr").port();
@@ -111,4 +119,82 @@ pub fn simple_rows(messages: &[tokio_postgres::SimpleQueryMessage]) -> Vec<Vec<O
             _ => None,
         })
         .collect()
+}
+
+/// A real `ecomsql serve` process on a free port (read from its log),
+/// over the demo data; killed (SIGKILL) on drop.
+pub struct ServerProcess {
+    pub child: Child,
+    pub port: u16,
+}
+
+impl ServerProcess {
+    pub fn start(models: &Path) -> Self {
+        Self::start_with(models, &[])
+    }
+
+    /// With extra `serve` flags.
+    pub fn start_with(models: &Path, args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ecomsql"))
+            .args(["serve", "--port", "0", "--data"])
+            .arg(demo_data_dir())
+            .arg("--models")
+            .arg(models)
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("server starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let port = loop {
+            let line = lines
+                .next()
+                .expect("the server logs its address")
+                .expect("log line");
+            if let Some(address) = line.split("listening on ").nth(1) {
+                break address
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| p.trim().parse().ok())
+                    .expect("port");
+            }
+        };
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self { child, port }
+    }
+
+    pub async fn connect(&self) -> tokio_postgres::Client {
+        let config = format!(
+            "host=127.0.0.1 port={} user=ops dbname=shop connect_timeout=10",
+            self.port
+        );
+        let (client, connection) = tokio_postgres::connect(&config, tokio_postgres::NoTls)
+            .await
+            .expect("connects");
+        tokio::spawn(connection);
+        client
+    }
+}
+
+impl ServerProcess {
+    /// Peak resident memory so far (VmHWM), in bytes.
+    pub fn peak_rss(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -5,10 +5,15 @@ mod common;
 
 mod cli;
 mod demo_data;
+mod faults;
 mod forecast;
+mod fuzz;
+mod limits;
+mod load;
 mod models;
 mod recommend;
 mod registration;
+mod security;
 mod sentiment;
 mod server;
 mod slt;

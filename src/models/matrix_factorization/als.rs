@@ -76,7 +76,7 @@ pub fn train(
     user_items: &Csr,
     item_users: &Csr,
     opts: &AlsOptions,
-    mut progress: impl FnMut(usize, Loss),
+    mut progress: impl FnMut(usize, Loss) -> bool,
 ) -> (Factors, Vec<Loss>) {
     let (n_users, n_items, f) = (user_items.rows(), item_users.rows(), opts.factors);
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
@@ -141,8 +141,11 @@ pub fn train(
             Feedback::Implicit => implicit_loss(&factors, user_items, opts),
             Feedback::Explicit => explicit_loss(&factors, user_items, item_users, opts),
         };
-        progress(iteration, loss);
         losses.push(loss);
+        // False: the statement was cancelled; its result will be dropped.
+        if !progress(iteration, loss) {
+            break;
+        }
     }
     (
         Factors {
@@ -602,11 +605,11 @@ mod tests {
         let m = matrix(&cells, 4);
         let t = m.transpose(4);
         for solver in [Solver::ConjugateGradient, Solver::Cholesky] {
-            let (a, losses) = train(&m, &t, &opts(Feedback::Implicit, solver), |_, _| {});
+            let (a, losses) = train(&m, &t, &opts(Feedback::Implicit, solver), |_, _| true);
             for w in losses.windows(2) {
                 assert!(w[1].loss <= w[0].loss + 1e-6, "{solver:?}: {losses:?}");
             }
-            let (b, _) = train(&m, &t, &opts(Feedback::Implicit, solver), |_, _| {});
+            let (b, _) = train(&m, &t, &opts(Feedback::Implicit, solver), |_, _| true);
             assert_eq!(a.users, b.users);
         }
     }
@@ -625,7 +628,7 @@ mod tests {
         let mut o = opts(Feedback::Explicit, Solver::Cholesky);
         o.regularization = 1e-4;
         o.iterations = 30;
-        let (_, losses) = train(&m, &t, &o, |_, _| {});
+        let (_, losses) = train(&m, &t, &o, |_, _| true);
         for w in losses.windows(2) {
             assert!(w[1].loss <= w[0].loss + 1e-9, "{losses:?}");
         }
@@ -660,7 +663,7 @@ mod tests {
         let mut o = opts(Feedback::Implicit, Solver::Cholesky);
         o.factors = 6;
         o.iterations = 4;
-        let (factors, _) = train(&m, &t, &o, |_, _| {});
+        let (factors, _) = train(&m, &t, &o, |_, _| true);
         let f = o.factors;
         let users = factors.users.as_standard_layout();
         let y = users.as_slice().unwrap();
@@ -710,8 +713,8 @@ mod tests {
         let mut cg = exact.clone();
         cg.solver = Solver::ConjugateGradient;
         cg.cg_steps = 4;
-        let (_, a) = train(&m, &t, &exact, |_, _| {});
-        let (_, b) = train(&m, &t, &cg, |_, _| {});
+        let (_, a) = train(&m, &t, &exact, |_, _| true);
+        let (_, b) = train(&m, &t, &cg, |_, _| true);
         let (la, lb) = (a.last().unwrap().loss, b.last().unwrap().loss);
         assert!((la - lb).abs() <= 1e-3 * la, "exact {la}, cg {lb}");
     }

@@ -522,6 +522,7 @@ pub async fn create(
                     als_opts.iterations, loss.loss
                 ),
             });
+            !task_notices.cancelled()
         });
         (user_items, factors, losses)
     })

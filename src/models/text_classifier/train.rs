@@ -155,7 +155,7 @@ pub(super) fn fit(
             if iteration == 1 || iteration % 10 == 0 {
                 notices.send(format!("iteration {iteration}: objective {value:.6}"));
             }
-            true
+            !notices.cancelled()
         },
     );
     Fit {

@@ -1,0 +1,220 @@
+//! The only local file system SQL can reach: the data folder.
+//!
+//! Every file DataFusion touches (a table's files, `CREATE EXTERNAL TABLE
+//! ... LOCATION`, `INSERT INTO` a listing table, `COPY ... TO`) goes through
+//! the `file://` object store. ecomsql registers this one in place of the
+//! plain local file system, so confinement holds whatever the SQL looks like:
+//! a path outside the data folder, or one that leaves it through `..` or a
+//! symbolic link, is refused with 42501 before any byte is read or written.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Component, Path as FsPath, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use datafusion::object_store::local::LocalFileSystem;
+use datafusion::object_store::path::Path;
+use datafusion::object_store::{
+    CopyOptions, Error, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta,
+    ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions, Result,
+};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+
+/// Marks the error so it can be reported as 42501 rather than an I/O error.
+#[derive(Debug)]
+pub struct OutsideDataFolder {
+    pub path: String,
+}
+
+impl fmt::Display for OutsideDataFolder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "access to {} is not allowed: {}",
+            self.path,
+            super::OUTSIDE_DATA_FOLDER
+        )
+    }
+}
+
+impl std::error::Error for OutsideDataFolder {}
+
+/// A local file system that refuses paths outside one folder.
+#[derive(Debug)]
+pub struct DataFolderStore {
+    inner: LocalFileSystem,
+    /// The folder, with every symbolic link resolved.
+    root: PathBuf,
+    /// The model store, if it is inside the folder: models are written only
+    /// by the model statements, never as files through SQL.
+    models: PathBuf,
+}
+
+impl DataFolderStore {
+    pub fn new(data_dir: &FsPath, models_dir: &FsPath) -> std::io::Result<Self> {
+        Ok(Self {
+            inner: LocalFileSystem::new(),
+            root: std::fs::canonicalize(data_dir)?,
+            models: resolve(models_dir)?,
+        })
+    }
+
+    fn allowed(&self, location: &Path) -> bool {
+        inside(&self.root, &self.models, location)
+    }
+
+    fn check(&self, location: &Path) -> Result<()> {
+        if self.allowed(location) {
+            Ok(())
+        } else {
+            Err(refused(location))
+        }
+    }
+}
+
+/// Whether `location` (an absolute path, as object_store spells it) is
+/// inside `root` once `..` and symbolic links are resolved. A path that does
+/// not exist yet (a file about to be written) is judged by its nearest
+/// existing ancestor.
+fn inside(root: &FsPath, models: &FsPath, location: &Path) -> bool {
+    let path = PathBuf::from(format!("/{location}"));
+    if path.components().any(|c| matches!(c, Component::ParentDir)) {
+        return false;
+    }
+    match resolve(&path) {
+        Ok(resolved) => resolved.starts_with(root) && !resolved.starts_with(models),
+        Err(_) => false,
+    }
+}
+
+/// `path` with its nearest existing ancestor's symbolic links resolved and
+/// the rest (not yet created) appended.
+fn resolve(path: &FsPath) -> std::io::Result<PathBuf> {
+    let path = std::path::absolute(path)?;
+    let mut existing = path.as_path();
+    loop {
+        match std::fs::canonicalize(existing) {
+            Ok(resolved) => {
+                let rest = path.strip_prefix(existing).unwrap_or(FsPath::new(""));
+                return Ok(resolved.join(rest));
+            }
+            Err(e) => match existing.parent() {
+                Some(parent) => existing = parent,
+                None => return Err(e),
+            },
+        }
+    }
+}
+
+fn refused(location: &Path) -> Error {
+    let path = format!("/{location}");
+    Error::PermissionDenied {
+        path: path.clone(),
+        source: Box::new(OutsideDataFolder { path }),
+    }
+}
+
+impl fmt::Display for DataFolderStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DataFolderStore({})", self.root.display())
+    }
+}
+
+#[async_trait]
+impl ObjectStore for DataFolderStore {
+    async fn put_opts(
+        &self,
+        location: &Path,
+        payload: PutPayload,
+        opts: PutOptions,
+    ) -> Result<PutResult> {
+        self.check(location)?;
+        self.inner.put_opts(location, payload, opts).await
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &Path,
+        opts: PutMultipartOptions,
+    ) -> Result<Box<dyn MultipartUpload>> {
+        self.check(location)?;
+        self.inner.put_multipart_opts(location, opts).await
+    }
+
+    async fn get_opts(&self, location: &Path, options: GetOptions) -> Result<GetResult> {
+        self.check(location)?;
+        self.inner.get_opts(location, options).await
+    }
+
+    async fn get_ranges(&self, location: &Path, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
+        self.check(location)?;
+        self.inner.get_ranges(location, ranges).await
+    }
+
+    fn delete_stream(
+        &self,
+        locations: BoxStream<'static, Result<Path>>,
+    ) -> BoxStream<'static, Result<Path>> {
+        // Checked one by one as they come; refused ones are not passed on.
+        let (root, models) = (Arc::new(self.root.clone()), Arc::new(self.models.clone()));
+        let checked = locations
+            .map(move |location| {
+                let location = location?;
+                if !inside(&root, &models, &location) {
+                    return Err(refused(&location));
+                }
+                Ok(location)
+            })
+            .boxed();
+        self.inner.delete_stream(checked)
+    }
+
+    fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
+        match prefix {
+            Some(prefix) if self.allowed(prefix) => self.inner.list(Some(prefix)),
+            Some(prefix) => {
+                futures::stream::once(futures::future::ready(Err(refused(prefix)))).boxed()
+            }
+            None => futures::stream::once(futures::future::ready(Err(refused(&Path::default()))))
+                .boxed(),
+        }
+    }
+
+    fn list_with_offset(
+        &self,
+        prefix: Option<&Path>,
+        offset: &Path,
+    ) -> BoxStream<'static, Result<ObjectMeta>> {
+        match prefix {
+            Some(prefix) if self.allowed(prefix) => {
+                self.inner.list_with_offset(Some(prefix), offset)
+            }
+            Some(prefix) => {
+                futures::stream::once(futures::future::ready(Err(refused(prefix)))).boxed()
+            }
+            None => futures::stream::once(futures::future::ready(Err(refused(&Path::default()))))
+                .boxed(),
+        }
+    }
+
+    async fn list_with_delimiter(&self, prefix: Option<&Path>) -> Result<ListResult> {
+        let prefix = prefix.cloned().unwrap_or_default();
+        self.check(&prefix)?;
+        self.inner.list_with_delimiter(Some(&prefix)).await
+    }
+
+    async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> Result<()> {
+        self.check(from)?;
+        self.check(to)?;
+        self.inner.copy_opts(from, to, options).await
+    }
+
+    async fn rename_opts(&self, from: &Path, to: &Path, options: RenameOptions) -> Result<()> {
+        self.check(from)?;
+        self.check(to)?;
+        self.inner.rename_opts(from, to, options).await
+    }
+}

@@ -1,0 +1,80 @@
+//! Physical-plan rules of ecomsql's own.
+
+use std::sync::Arc;
+
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::error::Result;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::coop::CooperativeExec;
+use datafusion::physical_plan::execution_plan::{ChildrenPropertiesMode, ReplaceChildrenOptions};
+
+/// Puts a yield point (DataFusion's [`CooperativeExec`]) above every join
+/// and unnest.
+///
+/// DataFusion's own rule puts them at leaves and exchanges, which is enough
+/// for operators that pull a batch for each batch they emit. A join can
+/// emit millions of batches from one input batch (a cross join emits
+/// |left| batches per right batch) without ever returning `Pending`, so the
+/// task neither yields its worker thread (starving other connections on a
+/// small machine) nor reaches a point where a cancel or statement_timeout
+/// can stop it. A yield point above the join makes it give up the thread
+/// once its tokio budget is spent.
+#[derive(Debug, Default)]
+pub struct CooperativeJoins;
+
+impl CooperativeJoins {
+    fn amplifies(plan: &dyn ExecutionPlan) -> bool {
+        let name = plan.name();
+        name.ends_with("JoinExec") || name == "UnnestExec"
+    }
+}
+
+impl PhysicalOptimizerRule for CooperativeJoins {
+    fn optimize(
+        &self,
+        plan: Arc<dyn ExecutionPlan>,
+        _config: &ConfigOptions,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        plan.transform_up(|node| {
+            // Wrap the children that amplify, unless already wrapped.
+            let children = node.children();
+            if !children.iter().any(|c| Self::amplifies(c.as_ref())) {
+                return Ok(Transformed::no(node));
+            }
+            let wrapped: Vec<Arc<dyn ExecutionPlan>> = children
+                .into_iter()
+                .map(|c| {
+                    if Self::amplifies(c.as_ref()) {
+                        Arc::new(CooperativeExec::new(Arc::clone(c))) as Arc<dyn ExecutionPlan>
+                    } else {
+                        Arc::clone(c)
+                    }
+                })
+                .collect();
+            if node.name() == "CooperativeExec" {
+                return Ok(Transformed::no(node));
+            }
+            // A yield point has its input's properties: nothing to recompute.
+            let keep = ReplaceChildrenOptions::new(ChildrenPropertiesMode::Keep);
+            Ok(Transformed::yes(node.replace_children(wrapped, keep)?))
+        })
+        .map(|t| {
+            let root = t.data;
+            if Self::amplifies(root.as_ref()) {
+                Arc::new(CooperativeExec::new(root)) as Arc<dyn ExecutionPlan>
+            } else {
+                root
+            }
+        })
+    }
+
+    fn name(&self) -> &str {
+        "CooperativeJoins"
+    }
+
+    fn schema_check(&self) -> bool {
+        true
+    }
+}
