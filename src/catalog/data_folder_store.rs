@@ -84,10 +84,20 @@ fn inside(root: &FsPath, models: &FsPath, location: &Path) -> bool {
     if path.components().any(|c| matches!(c, Component::ParentDir)) {
         return false;
     }
-    match resolve(&path) {
-        Ok(resolved) => resolved.starts_with(root) && !resolved.starts_with(models),
-        Err(_) => false,
-    }
+    let Ok(resolved) = resolve(&path) else {
+        return false;
+    };
+    let Ok(below) = resolved.strip_prefix(root) else {
+        return false;
+    };
+    // Top-level `_` and `.` entries are not data (the registration rules):
+    // the default model folder `_models/`, a users file kept beside the
+    // data, editors' and tools' hidden files.
+    let hidden = below.components().next().is_some_and(|c| {
+        let name = c.as_os_str().to_string_lossy();
+        name.starts_with('_') || name.starts_with('.')
+    });
+    !hidden && !resolved.starts_with(models)
 }
 
 /// `path` with its nearest existing ancestor's symbolic links resolved and

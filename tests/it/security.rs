@@ -62,7 +62,9 @@ async fn files_outside_the_data_folder_cannot_be_read() {
     let engine = open(root.path()).await;
     let secret = root.path().join("secret.csv");
     let data = root.path().join("data");
+    std::fs::write(data.join("_users"), "ops admin SCRAM-SHA-256$...").expect("users file");
     let escapes = [
+        format!("{}/_users", data.display()),
         secret.display().to_string(),
         format!("{}/../secret.csv", data.display()),
         format!("{}/outside/secret.csv", data.display()),
