@@ -91,7 +91,8 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 /// Authentication and TLS options of `serve`.
 #[derive(clap::Args)]
 struct SecurityArgs {
-    /// trust, password (cleartext; use with TLS) or scram (SCRAM-SHA-256)
+    /// trust, password (cleartext; use with TLS), scram (SCRAM-SHA-256) or
+    /// md5 (old clients; users added with --md5)
     /// [default: scram when --users is given, else trust]
     #[arg(long, value_parser = parse_auth)]
     auth: Option<ecomsql::server::AuthMethod>,
@@ -114,7 +115,7 @@ struct SecurityArgs {
 
 fn parse_auth(text: &str) -> Result<ecomsql::server::AuthMethod, String> {
     ecomsql::server::AuthMethod::parse(text)
-        .ok_or_else(|| format!("unknown auth method {text:?}; use trust, password or scram"))
+        .ok_or_else(|| format!("unknown auth method {text:?}; use trust, password, scram or md5"))
 }
 
 #[derive(Subcommand)]
@@ -129,6 +130,10 @@ enum UserAction {
         /// read_only (queries and model use only).
         #[arg(long, default_value = "read_only")]
         role: String,
+        /// Also store the MD5 form, for `serve --auth md5` (weaker: it is
+        /// enough to log in with MD5 if the file leaks).
+        #[arg(long)]
+        md5: bool,
     },
     /// Remove a user.
     Remove {
@@ -334,7 +339,7 @@ fn security_options(
     let users = match (method, args.users) {
         (AuthMethod::Trust, _) => None,
         (_, Some(path)) => Some(Arc::new(UsersSource::open(path)?)),
-        (_, None) => return Err("--auth password and scram need --users FILE".into()),
+        (_, None) => return Err("--auth password, scram and md5 need --users FILE".into()),
     };
     if method == AuthMethod::Trust && !is_loopback(host) && !args.insecure_no_auth {
         return Err(format!(
@@ -369,12 +374,17 @@ fn is_loopback(host: &str) -> bool {
 fn user_command(action: UserAction) -> Result<(), String> {
     use ecomsql::server::auth::{Role, Users};
     match action {
-        UserAction::Add { name, users, role } => {
+        UserAction::Add {
+            name,
+            users,
+            role,
+            md5,
+        } => {
             let role = Role::parse(&role)
                 .ok_or_else(|| format!("unknown role {role:?}; use admin or read_only"))?;
             let mut file = Users::load(&users)?;
             let password = read_password(&format!("password for {name}: "))?;
-            file.set(&name, &password, role)?;
+            file.set_with(&name, &password, role, md5)?;
             file.save(&users)?;
             eprintln!("user {name} ({}) saved in {}", role.name(), users.display());
             Ok(())

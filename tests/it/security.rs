@@ -203,7 +203,9 @@ mod authentication {
         users
             .set("analyst", "reader pw", Role::ReadOnly)
             .expect("user");
-        users.set("ops", "admin pw", Role::Admin).expect("user");
+        users
+            .set_with("ops", "admin pw", Role::Admin, true)
+            .expect("user");
         users.save(&users_file).expect("save");
         let auth = AuthConfig {
             method,
@@ -341,6 +343,19 @@ mod authentication {
         login(s.server.port, "newcomer", "fresh pw")
             .await
             .expect("reloaded");
+    }
+
+    #[tokio::test]
+    async fn md5_logs_in_only_users_with_an_md5_verifier() {
+        let s = setup(AuthMethod::Md5, false).await;
+        let admin = login(s.server.port, "ops", "admin pw")
+            .await
+            .expect("md5 login");
+        admin.simple_query("SELECT 1").await.expect("query");
+        for (user, password) in [("ops", "wrong"), ("analyst", "reader pw"), ("ghost", "x")] {
+            let e = login(s.server.port, user, password).await.expect_err(user);
+            assert_eq!(code(&e), Some(&SqlState::INVALID_PASSWORD), "{user}: {e:?}");
+        }
     }
 
     #[tokio::test]

@@ -36,6 +36,9 @@ pub enum AuthMethod {
     Password,
     /// SCRAM-SHA-256: the password never crosses the wire.
     Scram,
+    /// MD5 challenge-response, for clients too old for SCRAM; only users
+    /// added with `--md5` can log in this way.
+    Md5,
 }
 
 impl AuthMethod {
@@ -44,6 +47,7 @@ impl AuthMethod {
             "trust" => Some(Self::Trust),
             "password" => Some(Self::Password),
             "scram" | "scram-sha-256" => Some(Self::Scram),
+            "md5" => Some(Self::Md5),
             _ => None,
         }
     }
@@ -133,6 +137,8 @@ pub struct EcomStartupHandler {
     /// Makes up salts for unknown users, stable for this server's life.
     secret: Arc<[u8; 32]>,
     scram: Mutex<Option<Exchange>>,
+    /// The salt of this connection's MD5 challenge.
+    md5_salt: [u8; 4],
 }
 
 impl EcomStartupHandler {
@@ -146,6 +152,7 @@ impl EcomStartupHandler {
             connections,
             secret,
             scram: Mutex::new(None),
+            md5_salt: rand::random(),
         }
     }
 
@@ -256,6 +263,14 @@ impl StartupHandler for EcomStartupHandler {
                             )))
                             .await?;
                     }
+                    AuthMethod::Md5 => {
+                        client.set_state(PgWireConnectionState::AuthenticationInProgress);
+                        client
+                            .send(PgWireBackendMessage::Authentication(
+                                Authentication::MD5Password(self.md5_salt.to_vec()),
+                            ))
+                            .await?;
+                    }
                 }
             }
             PgWireFrontendMessage::PasswordMessageFamily(message) => {
@@ -265,6 +280,28 @@ impl StartupHandler for EcomStartupHandler {
                 match self.config.method {
                     AuthMethod::Trust => {
                         return Err(protocol_violation("unexpected password message".into()));
+                    }
+                    AuthMethod::Md5 => {
+                        let answer = message.into_password()?.password;
+                        let expected =
+                            known.as_ref().and_then(|u| u.md5.as_deref()).map(|stored| {
+                                // md5(hex(md5(password || user)) || salt), as libpq sends it.
+                                let mut input =
+                                    stored.trim_start_matches("md5").as_bytes().to_vec();
+                                input.extend_from_slice(&self.md5_salt);
+                                format!("md5{:x}", md5::compute(input))
+                            });
+                        match (known, expected) {
+                            (Some(u), Some(expected))
+                                if scram::constant_time_eq(
+                                    expected.as_bytes(),
+                                    answer.as_bytes(),
+                                ) =>
+                            {
+                                self.accept(client, u.role).await?;
+                            }
+                            _ => return Err(self.reject(client).await),
+                        }
                     }
                     AuthMethod::Password => {
                         let password = message.into_password()?.password;

@@ -1,9 +1,11 @@
 //! The users file: who may log in, with which password verifier and role.
 //!
-//! One user per line, `name role verifier`, where role is `admin` or
-//! `read_only` and verifier is Postgres's SCRAM-SHA-256 form (so a hash from
-//! `pg_authid` can be pasted in). `#` starts a comment. Written by
-//! `ecomsql user add`, which never stores the password itself.
+//! One user per line, `name role verifier [md5]`, where role is `admin` or
+//! `read_only`, verifier is Postgres's SCRAM-SHA-256 form (so a hash from
+//! `pg_authid` can be pasted in), and the optional last field is
+//! Postgres's `md5<hex>` form, for clients too old for SCRAM (`--auth md5`).
+//! `#` starts a comment. Written by `ecomsql user add`, which never stores
+//! the password itself.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -42,6 +44,14 @@ impl Role {
 pub struct User {
     pub role: Role,
     pub verifier: Verifier,
+    /// `md5` followed by hex(md5(password || name)), only if asked for: it
+    /// is weaker than the SCRAM verifier (it is enough to log in with MD5).
+    pub md5: Option<String>,
+}
+
+/// Postgres's stored MD5 form of a password.
+pub fn md5_verifier(name: &str, password: &str) -> String {
+    format!("md5{:x}", md5::compute(format!("{password}{name}")))
 }
 
 /// Every user of a users file.
@@ -68,18 +78,42 @@ impl Users {
                 continue;
             }
             let fields: Vec<&str> = line.split_whitespace().collect();
-            let [name, role, verifier] = fields.as_slice() else {
-                return Err(format!(
-                    "line {}: expected `name role verifier`",
-                    number + 1
-                ));
+            let (name, role, verifier, md5) = match fields.as_slice() {
+                [name, role, verifier] => (name, role, verifier, None),
+                [name, role, verifier, md5] => (name, role, verifier, Some(*md5)),
+                _ => {
+                    return Err(format!(
+                        "line {}: expected `name role verifier [md5]`",
+                        number + 1
+                    ));
+                }
+            };
+            let md5 = match md5 {
+                Some(m)
+                    if m.len() == 35
+                        && m.starts_with("md5")
+                        && m[3..].bytes().all(|b| b.is_ascii_hexdigit()) =>
+                {
+                    Some(m.to_string())
+                }
+                Some(_) => {
+                    return Err(format!("line {}: not an md5 verifier", number + 1));
+                }
+                None => None,
             };
             let role = Role::parse(role)
                 .ok_or_else(|| format!("line {}: role must be admin or read_only", number + 1))?;
             let verifier = Verifier::parse(verifier)
                 .ok_or_else(|| format!("line {}: not a SCRAM-SHA-256 verifier", number + 1))?;
             if users
-                .insert(name.to_string(), User { role, verifier })
+                .insert(
+                    name.to_string(),
+                    User {
+                        role,
+                        verifier,
+                        md5,
+                    },
+                )
                 .is_some()
             {
                 return Err(format!("line {}: user {name} appears twice", number + 1));
@@ -100,14 +134,33 @@ impl Users {
         self.users.len()
     }
 
-    /// Add or replace a user.
+    /// Add or replace a user (with a SCRAM verifier only).
     pub fn set(&mut self, name: &str, password: &str, role: Role) -> Result<(), String> {
+        self.set_with(name, password, role, false)
+    }
+
+    /// Add or replace a user; `with_md5` also stores the MD5 form.
+    pub fn set_with(
+        &mut self,
+        name: &str,
+        password: &str,
+        role: Role,
+        with_md5: bool,
+    ) -> Result<(), String> {
         validate_user_name(name)?;
         if password.is_empty() {
             return Err("the password is empty".into());
         }
         let verifier = Verifier::new(password, DEFAULT_ITERATIONS);
-        self.users.insert(name.to_string(), User { role, verifier });
+        let md5 = with_md5.then(|| md5_verifier(name, password));
+        self.users.insert(
+            name.to_string(),
+            User {
+                role,
+                verifier,
+                md5,
+            },
+        );
         Ok(())
     }
 
@@ -123,7 +176,12 @@ impl Users {
         let mut text =
             String::from("# ecomsql users: name role verifier (written by `ecomsql user add`)\n");
         for (name, user) in &self.users {
-            text.push_str(&format!("{name} {} {}\n", user.role.name(), user.verifier));
+            text.push_str(&format!("{name} {} {}", user.role.name(), user.verifier));
+            if let Some(md5) = &user.md5 {
+                text.push(' ');
+                text.push_str(md5);
+            }
+            text.push('\n');
         }
         text
     }
@@ -186,11 +244,22 @@ mod tests {
     fn round_trip_and_errors() {
         let mut users = Users::default();
         users.set("analyst", "pw1", Role::ReadOnly).unwrap();
-        users.set("ops", "pw2", Role::Admin).unwrap();
+        users.set_with("ops", "pw2", Role::Admin, true).unwrap();
         let parsed = Users::parse(&users.render()).unwrap();
         assert_eq!(parsed, users);
         assert!(parsed.get("analyst").unwrap().verifier.matches("pw1"));
         assert_eq!(parsed.get("ops").unwrap().role, Role::Admin);
+        // Postgres's md5 form, md5(password || user); the value from
+        // Python's hashlib.md5(b"pw2ops").hexdigest().
+        assert_eq!(
+            md5_verifier("ops", "pw2"),
+            "md549ceb4a7c44ce87a7dce947b108863b6"
+        );
+        assert_eq!(
+            parsed.get("ops").unwrap().md5.as_deref(),
+            Some(md5_verifier("ops", "pw2").as_str())
+        );
+        assert_eq!(parsed.get("analyst").unwrap().md5, None);
         assert!(Users::parse("a admin").is_err());
         assert!(Users::parse("a boss SCRAM-SHA-256$1:AA==$AA==:AA==").is_err());
         assert!(users.set("two words", "x", Role::Admin).is_err());
