@@ -74,4 +74,25 @@ echo "$err" | grep -q "requires TLS" || fail "$err"
 if PGPASSWORD='reader secret' psql "host=localhost port=$port user=analyst sslmode=verify-full sslrootcert=/etc/ssl/certs/ca-certificates.crt" -X -c "SELECT 1" >/dev/null 2>&1; then
   fail "verify-full accepted a certificate from an unknown CA"
 fi
+# A driver verifying the certificate: psycopg 3 from the clients' venv
+# (tests/clients/run.sh creates it; CI runs that first).
+py=target/clients-venv/bin/python
+if [ -x "$py" ]; then
+  "$py" - "$port" "$dir/ca.crt" <<'PY' || fail "psycopg over TLS"
+import sys, psycopg
+port, ca = sys.argv[1], sys.argv[2]
+dsn = f"host=localhost port={port} dbname=shop user=analyst password='reader secret' sslmode=verify-full sslrootcert={ca}"
+with psycopg.connect(dsn) as conn:
+    assert conn.pgconn.ssl_in_use
+    assert conn.execute("SELECT count(*) FROM users").fetchone() == (5000,)
+try:
+    psycopg.connect(dsn.replace("reader secret", "wrong"))
+    raise SystemExit("wrong password accepted")
+except psycopg.OperationalError as e:
+    assert "password authentication failed" in str(e), e
+print("psycopg: verify-full + SCRAM ok")
+PY
+else
+  echo "tls_auth: psycopg check skipped ($py missing; run tests/clients/run.sh first)"
+fi
 echo "tls_auth: TLS 1.3 with verify-full, SCRAM, roles, 28P01, plaintext refused, bad key refused: ok"
