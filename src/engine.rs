@@ -159,6 +159,17 @@ impl EngineBuilder {
             Arc::new(files),
         );
         setup_pg_catalog(&ctx, CATALOG, Arc::new(AuthManager::default())).map_err(|e| *e)?;
+        // ecomsql's functions join the snapshot of Postgres's pg_proc.
+        if let Some(catalog) = ctx.catalog(CATALOG)
+            && let Some(pg_catalog) = catalog.schema("pg_catalog")
+        {
+            catalog.register_schema(
+                "pg_catalog",
+                Arc::new(crate::catalog::pg_proc::PgCatalogWithFunctions::new(
+                    pg_catalog,
+                )),
+            )?;
+        }
 
         let registration = register_data_folder(&ctx, &self.data_dir).await?;
         let models = Arc::new(ModelRegistry::new(ModelStore::new(models_dir)));

@@ -14,6 +14,7 @@ mod model_info;
 mod model_versions;
 mod model_weights;
 mod pg_function_is_visible;
+mod pg_get_function;
 mod pg_size_pretty;
 mod predict_purchase;
 mod recommend;
@@ -52,6 +53,7 @@ pub use model_info::ModelInfoFunc;
 pub use model_versions::ModelVersionsFunc;
 pub use model_weights::ModelWeightsFunc;
 pub use pg_function_is_visible::PgFunctionIsVisibleImpl;
+pub use pg_get_function::PgGetFunctionImpl;
 pub use pg_size_pretty::PgSizePrettyImpl;
 pub use predict_purchase::PredictPurchaseImpl;
 pub use recommend::RecommendFunc;
@@ -83,6 +85,9 @@ pub fn register_all(ctx: &SessionContext, models: &Arc<ModelRegistry>) {
     ctx.register_udf(ScalarUDF::from(ToRegtypeImpl::new()));
     ctx.register_udf(ScalarUDF::from(PgSizePrettyImpl::new()));
     ctx.register_udf(ScalarUDF::from(PgFunctionIsVisibleImpl::new()));
+    for function in PgGetFunctionImpl::all() {
+        ctx.register_udf(ScalarUDF::from(function));
+    }
     ctx.register_udaf(AggregateUDF::from(RocAucImpl::new()));
     ctx.register_udaf(AggregateUDF::from(LogLossImpl::new()));
     ctx.register_udaf(AggregateUDF::from(BrierScoreImpl::new()));

@@ -59,4 +59,9 @@ set -e
 case "$err" in *"canceling statement due to statement timeout"*) ;; *) fail "statement_timeout: $err" ;; esac
 [ "$(psql_q -At -c 'SELECT 1')" = 1 ] || fail "server unusable after cancels"
 
-echo "psql smoke: 8 passed, 0 failed"
+# \df lists ecomsql's functions with their signatures.
+df=$(psql_q -At -c '\df')
+echo "$df" | grep -q '^public|predict_purchase|double precision|model text, VARIADIC features "any"|func$' || fail "\df: $df"
+echo "$df" | grep -q '^public|roc_auc|double precision|score double precision, label boolean|agg$' || fail "\df: $df"
+
+echo "psql smoke: 9 passed, 0 failed"

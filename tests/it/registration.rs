@@ -175,3 +175,54 @@ async fn a_missing_data_folder_is_an_error() {
     };
     assert!(err.to_string().contains("does not exist"), "{err}");
 }
+
+/// Every SQL function ecomsql registers is listed in `pg_proc` (so `\df`
+/// shows it), and nothing else is: the registered names minus DataFusion's
+/// and datafusion-pg-catalog's own, minus the Postgres built-ins ecomsql
+/// implements, are exactly `catalog::pg_proc::FUNCTIONS`.
+#[tokio::test]
+async fn every_ecomsql_function_is_in_pg_proc() {
+    use std::collections::BTreeSet;
+    let models = tempfile::tempdir().expect("temp dir");
+    let engine = crate::common::engine(&crate::common::demo_data_dir(), models.path()).await;
+    let names = |ctx: &datafusion::prelude::SessionContext| -> BTreeSet<String> {
+        let state = ctx.state();
+        state
+            .scalar_functions()
+            .keys()
+            .chain(state.aggregate_functions().keys())
+            .chain(state.table_functions().keys())
+            .cloned()
+            .collect()
+    };
+    let plain = datafusion::prelude::SessionContext::new();
+    datafusion_pg_catalog::pg_catalog::setup_pg_catalog(
+        &plain,
+        "datafusion",
+        std::sync::Arc::new(datafusion_postgres::auth::AuthManager::default()),
+    )
+    .expect("pg_catalog");
+    let postgres_builtins: BTreeSet<String> = [
+        "version",
+        "current_setting",
+        "set_config",
+        "to_regtype",
+        "pg_size_pretty",
+        "pg_function_is_visible",
+        "pg_get_function_arguments",
+        "pg_get_function_identity_arguments",
+        "pg_get_function_result",
+    ]
+    .map(String::from)
+    .into();
+    let ours: BTreeSet<String> = names(engine.session_context())
+        .difference(&names(&plain))
+        .filter(|n| !postgres_builtins.contains(*n))
+        .cloned()
+        .collect();
+    let listed: BTreeSet<String> = ecomsql::catalog::pg_proc::FUNCTIONS
+        .iter()
+        .map(|f| f.name.to_string())
+        .collect();
+    assert_eq!(ours, listed);
+}

@@ -1,0 +1,298 @@
+//! ecomsql's functions in `pg_catalog.pg_proc`, so psql's `\df` and BI
+//! tools' function pickers list them with their arguments.
+//!
+//! datafusion-pg-catalog serves a static snapshot of Postgres's own
+//! `pg_proc`; this wraps its `pg_catalog` schema so `pg_proc` has those rows
+//! plus one per ecomsql function, in the `public` schema;
+//! `crate::functions::pg_get_function` gives their argument and result
+//! texts.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int32Array, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::{SchemaProvider, Session, TableProvider};
+use datafusion::datasource::{MemTable, TableType};
+use datafusion::error::Result;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::{ExecutionPlan, collect};
+
+/// One ecomsql function as `\df` shows it.
+#[derive(Debug)]
+pub struct FunctionEntry {
+    pub name: &'static str,
+    /// `f` scalar or table function, `a` aggregate (Postgres's `prokind`).
+    pub kind: char,
+    pub arguments: &'static str,
+    pub result: &'static str,
+}
+
+/// Every SQL function ecomsql adds (Postgres built-ins it implements, such
+/// as `version()` or `current_setting`, are Postgres's own and already in
+/// the snapshot). A test checks this against the registered functions.
+pub const FUNCTIONS: &[FunctionEntry] = &[
+    FunctionEntry {
+        name: "predict_purchase",
+        kind: 'f',
+        arguments: "model text, VARIADIC features \"any\"",
+        result: "double precision",
+    },
+    FunctionEntry {
+        name: "explain_purchase",
+        kind: 'f',
+        arguments: "model text, VARIADIC features \"any\"",
+        result: "record[] (feature text, contribution double precision)",
+    },
+    FunctionEntry {
+        name: "sentiment",
+        kind: 'f',
+        arguments: "[model text,] review text",
+        result: "double precision",
+    },
+    FunctionEntry {
+        name: "sentiment_label",
+        kind: 'f',
+        arguments: "[model text,] review text",
+        result: "text",
+    },
+    FunctionEntry {
+        name: "sentiment_aspects",
+        kind: 'f',
+        arguments: "review text",
+        result: "record (quality, price, delivery, service, packaging, fit double precision)",
+    },
+    FunctionEntry {
+        name: "detect_language",
+        kind: 'f',
+        arguments: "review text",
+        result: "text",
+    },
+    FunctionEntry {
+        name: "roc_auc",
+        kind: 'a',
+        arguments: "score double precision, label boolean",
+        result: "double precision",
+    },
+    FunctionEntry {
+        name: "log_loss",
+        kind: 'a',
+        arguments: "score double precision, label boolean",
+        result: "double precision",
+    },
+    FunctionEntry {
+        name: "brier_score",
+        kind: 'a',
+        arguments: "score double precision, label boolean",
+        result: "double precision",
+    },
+    FunctionEntry {
+        name: "forecast_ar",
+        kind: 'a',
+        arguments: "time, value double precision, horizon bigint [, options text]",
+        result: "record[] (ts, step, forecast, lower, upper, method)",
+    },
+    FunctionEntry {
+        name: "forecast_ar",
+        kind: 'f',
+        arguments: "model text, horizon bigint [, confidence_level double precision]",
+        result: "SETOF record (series, ts, step, forecast, lower, upper, method)",
+    },
+    FunctionEntry {
+        name: "recommend",
+        kind: 'f',
+        arguments: "model text, k bigint [, user_id [, options text]]",
+        result: "SETOF record (user_id, item_id, score, rank, source)",
+    },
+    FunctionEntry {
+        name: "recommend_fold_in",
+        kind: 'f',
+        arguments: "model text, query text, k bigint [, options text]",
+        result: "SETOF record (user_id, item_id, score, rank, source)",
+    },
+    FunctionEntry {
+        name: "similar_items",
+        kind: 'f',
+        arguments: "model text, item_id, k bigint [, options text]",
+        result: "SETOF record (item_id, similar_item_id, score, rank, source)",
+    },
+    FunctionEntry {
+        name: "model_weights",
+        kind: 'f',
+        arguments: "model text",
+        result: "SETOF record",
+    },
+    FunctionEntry {
+        name: "model_info",
+        kind: 'f',
+        arguments: "model text",
+        result: "SETOF record (property text, value text)",
+    },
+    FunctionEntry {
+        name: "model_versions",
+        kind: 'f',
+        arguments: "model text",
+        result: "SETOF record (version, created_at, training_rows, metric, metric_value, current)",
+    },
+];
+
+/// Our functions' oids: far above the ones datafusion-pg-catalog hands out
+/// to tables and schemas (from 16384 up).
+const FIRST_OID: i32 = 900_000_000;
+
+/// The entry of one of our function oids.
+pub fn entry_by_oid(oid: i64) -> Option<&'static FunctionEntry> {
+    let index = usize::try_from(oid - i64::from(FIRST_OID)).ok()?;
+    FUNCTIONS.get(index)
+}
+
+/// `pg_catalog` with ecomsql's functions in `pg_proc`.
+#[derive(Debug)]
+pub struct PgCatalogWithFunctions {
+    inner: Arc<dyn SchemaProvider>,
+}
+
+impl PgCatalogWithFunctions {
+    pub fn new(inner: Arc<dyn SchemaProvider>) -> Self {
+        Self { inner }
+    }
+}
+
+#[async_trait]
+impl SchemaProvider for PgCatalogWithFunctions {
+    fn table_names(&self) -> Vec<String> {
+        self.inner.table_names()
+    }
+
+    async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        let table = self.inner.table(name).await?;
+        if !name.eq_ignore_ascii_case("pg_proc") {
+            return Ok(table);
+        }
+        let Some(builtin) = table else {
+            return Ok(None);
+        };
+        let namespaces = self.inner.table("pg_namespace").await?;
+        Ok(Some(Arc::new(ProcTable {
+            schema: nullable(&builtin.schema()),
+            builtin,
+            namespaces,
+        })))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.inner.table_exist(name)
+    }
+}
+
+fn nullable(schema: &Schema) -> SchemaRef {
+    Arc::new(Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect::<Vec<Field>>(),
+    ))
+}
+
+/// The snapshot's rows plus ours, materialised per scan (a few thousand
+/// rows), with our rows in the `public` schema's current oid.
+#[derive(Debug)]
+struct ProcTable {
+    schema: SchemaRef,
+    builtin: Arc<dyn TableProvider>,
+    namespaces: Option<Arc<dyn TableProvider>>,
+}
+
+impl ProcTable {
+    async fn public_oid(&self, state: &dyn Session) -> Result<Option<i32>> {
+        let Some(namespaces) = &self.namespaces else {
+            return Ok(None);
+        };
+        let plan = namespaces.scan(state, None, &[], None).await?;
+        for batch in collect(plan, state.task_ctx()).await? {
+            let (Some(oids), Some(names)) =
+                (batch.column_by_name("oid"), batch.column_by_name("nspname"))
+            else {
+                continue;
+            };
+            let oids = cast(oids, &DataType::Int32)?;
+            let names = cast(names, &DataType::Utf8)?;
+            let (oids, names) = (oids.as_primitive::<Int32Type>(), names.as_string::<i32>());
+            for i in 0..batch.num_rows() {
+                if names.is_valid(i) && names.value(i) == "public" && oids.is_valid(i) {
+                    return Ok(Some(oids.value(i)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn our_rows(&self, namespace: Option<i32>) -> Result<RecordBatch> {
+        let n = FUNCTIONS.len();
+        let oids: ArrayRef = Arc::new(Int32Array::from_iter_values(
+            (0..n).map(|i| FIRST_OID + i as i32),
+        ));
+        let names: ArrayRef = Arc::new(StringArray::from_iter_values(
+            FUNCTIONS.iter().map(|f| f.name),
+        ));
+        let kinds: ArrayRef = Arc::new(StringArray::from_iter_values(
+            FUNCTIONS.iter().map(|f| f.kind.to_string()),
+        ));
+        let namespace: ArrayRef = Arc::new(Int32Array::from(vec![namespace; n]));
+        let columns = self
+            .schema
+            .fields()
+            .iter()
+            .map(|field| {
+                let source = match field.name().as_str() {
+                    "oid" => Some(&oids),
+                    "proname" => Some(&names),
+                    "prokind" => Some(&kinds),
+                    "pronamespace" => Some(&namespace),
+                    _ => None,
+                };
+                match source {
+                    Some(array) => Ok(cast(array, field.data_type())?),
+                    None => Ok(datafusion::arrow::array::new_null_array(
+                        field.data_type(),
+                        n,
+                    )),
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RecordBatch::try_new(Arc::clone(&self.schema), columns)?)
+    }
+}
+
+#[async_trait]
+impl TableProvider for ProcTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let plan = self.builtin.scan(state, None, &[], None).await?;
+        let mut batches: Vec<RecordBatch> = collect(plan, state.task_ctx())
+            .await?
+            .into_iter()
+            .map(|b| RecordBatch::try_new(Arc::clone(&self.schema), b.columns().to_vec()))
+            .collect::<std::result::Result<_, _>>()?;
+        batches.push(self.our_rows(self.public_oid(state).await?)?);
+        MemTable::try_new(Arc::clone(&self.schema), vec![batches])?
+            .scan(state, projection, filters, limit)
+            .await
+    }
+}
