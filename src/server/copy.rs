@@ -1,12 +1,14 @@
 //! `COPY ... TO STDOUT`: a query's rows streamed in Postgres's COPY text,
 //! CSV or binary format (one CopyData message per row, as Postgres sends
-//! them), encoded by arrow-pg's value encoders into pgwire's COPY encoder.
+//! them). Text COPY of simple column types is written straight from the
+//! Arrow arrays, a batch at a time; everything else is encoded by arrow-pg's
+//! value encoders into pgwire's COPY encoder.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::{Bytes, BytesMut};
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{RecordBatch, StringArray};
 use datafusion::arrow::datatypes::SchemaRef;
 use futures::{StreamExt, stream};
 use pgwire::api::portal::Format;
@@ -167,13 +169,163 @@ fn preformat_temporal(batch: &RecordBatch) -> PgWireResult<RecordBatch> {
         .map_err(|e| PgWireError::ApiError(Box::new(e)))
 }
 
+/// Each column of a batch as text, the way pgwire's text encoder writes it,
+/// when every column has a simple type (integers, floats, booleans, text,
+/// and the timestamps and dates [`preformat_temporal`] renders); `None`
+/// sends the batch through the general per-value encoder.
+fn text_columns(batch: &RecordBatch) -> PgWireResult<Option<Vec<StringArray>>> {
+    use datafusion::arrow::array::{Array, AsArray, StringBuilder};
+    use datafusion::arrow::compute::cast;
+    use datafusion::arrow::datatypes::{DataType, Float32Type, Float64Type};
+    use pgwire::types::format::float_digits::ExtraFloatDigits;
+    let simple = |t: &DataType| {
+        t.is_integer()
+            || matches!(
+                t,
+                DataType::Float32
+                    | DataType::Float64
+                    | DataType::Boolean
+                    | DataType::Utf8
+                    | DataType::LargeUtf8
+                    | DataType::Utf8View
+                    | DataType::Timestamp(_, None)
+                    | DataType::Date32
+            )
+    };
+    if !batch
+        .schema()
+        .fields()
+        .iter()
+        .all(|f| simple(f.data_type()))
+    {
+        return Ok(None);
+    }
+    let batch = preformat_temporal(batch)?;
+    // Floats as Postgres prints them with extra_float_digits = 1, as the
+    // general path does (COPY runs without the session's settings).
+    let digits = ExtraFloatDigits(1);
+    let mut out = Vec::with_capacity(batch.num_columns());
+    for column in batch.columns() {
+        let text = match column.data_type() {
+            DataType::Float32 | DataType::Float64 => {
+                let mut b = StringBuilder::with_capacity(column.len(), column.len() * 12);
+                for i in 0..column.len() {
+                    if column.is_null(i) {
+                        b.append_null();
+                    } else if let Some(v) = column.as_primitive_opt::<Float64Type>() {
+                        b.append_value(digits.format_f64(v.value(i)));
+                    } else {
+                        let v = column.as_primitive::<Float32Type>().value(i);
+                        b.append_value(digits.format_f32(v));
+                    }
+                }
+                b.finish()
+            }
+            DataType::Boolean => column
+                .as_boolean()
+                .iter()
+                .map(|v| v.map(|t| if t { "t" } else { "f" }))
+                .collect(),
+            _ => cast(column, &DataType::Utf8)
+                .map_err(|e| PgWireError::ApiError(Box::new(e)))?
+                .as_string::<i32>()
+                .clone(),
+        };
+        out.push(text);
+    }
+    Ok(Some(out))
+}
+
+/// Text-format rows straight from [`text_columns`]: one buffer per batch,
+/// split into one CopyData per row without copying.
+fn encode_text_rows(
+    columns: &[StringArray],
+    rows: usize,
+    copy: &TextOptions,
+    header: &mut Option<Bytes>,
+) -> Vec<CopyData> {
+    use datafusion::arrow::array::Array;
+    let mut buffer = BytesMut::with_capacity(rows * (columns.len() * 12 + 1));
+    let mut out = Vec::with_capacity(rows);
+    for row in 0..rows {
+        if let Some(prefix) = header.take() {
+            buffer.extend_from_slice(&prefix);
+        }
+        for (i, column) in columns.iter().enumerate() {
+            if i > 0 {
+                buffer.extend_from_slice(&[copy.delimiter]);
+            }
+            if column.is_null(row) {
+                buffer.extend_from_slice(copy.null.as_bytes());
+                continue;
+            }
+            let value = column.value(row).as_bytes();
+            let special =
+                |b: &u8| matches!(b, b'\n' | b'\r' | b'\t' | b'\\') || *b == copy.delimiter;
+            if !value.iter().any(special) {
+                buffer.extend_from_slice(value);
+                continue;
+            }
+            for &b in value {
+                match b {
+                    b'\n' => buffer.extend_from_slice(b"\\n"),
+                    b'\r' => buffer.extend_from_slice(b"\\r"),
+                    b'\t' => buffer.extend_from_slice(b"\\t"),
+                    b'\\' => buffer.extend_from_slice(b"\\\\"),
+                    b if b == copy.delimiter => buffer.extend_from_slice(&[b'\\', b]),
+                    b => buffer.extend_from_slice(&[b]),
+                }
+            }
+        }
+        buffer.extend_from_slice(b"\n");
+        out.push(CopyData::new(buffer.split().freeze()));
+    }
+    out
+}
+
+/// The text format's settings, for the direct path.
+#[derive(Debug, Clone)]
+struct TextOptions {
+    delimiter: u8,
+    null: String,
+}
+
+impl TextOptions {
+    /// Only for single-byte delimiters (the only kind Postgres accepts).
+    fn of(copy: &CopyTo) -> Option<Self> {
+        if copy.format != CopyFormat::Text {
+            return None;
+        }
+        let delimiter = match copy.delimiter.as_deref() {
+            None => b'\t',
+            Some(d) if d.len() == 1 => d.as_bytes()[0],
+            Some(_) => return None,
+        };
+        Some(Self {
+            delimiter,
+            null: copy.null.clone().unwrap_or_else(|| "\\N".into()),
+        })
+    }
+}
+
 fn encode_batch(
     encoder: &mut CopyEncoder,
     batch: &RecordBatch,
     fields: &[FieldInfo],
     header: &mut Option<Bytes>,
     text: bool,
+    direct: Option<&TextOptions>,
 ) -> PgWireResult<Vec<CopyData>> {
+    if let Some(options) = direct
+        && let Some(columns) = text_columns(batch)?
+    {
+        return Ok(encode_text_rows(
+            &columns,
+            batch.num_rows(),
+            options,
+            header,
+        ));
+    }
     let batch = if text {
         preformat_temporal(batch)?
     } else {
@@ -220,6 +372,7 @@ pub async fn copy_out(engine: &Engine, copy: &CopyTo) -> PgWireResult<Response> 
     let batches = df.execute_stream().await.map_err(api_error)?;
     let columns = fields.len();
     let mut encoder = encoder(copy, Arc::clone(&fields));
+    let direct = TextOptions::of(copy);
     // What the output starts with: the header line if asked for, or the
     // binary signature. pgwire writes the signature before the first row
     // itself, so only a text/CSV header rides on the first row; a result
@@ -236,9 +389,16 @@ pub async fn copy_out(engine: &Engine, copy: &CopyTo) -> PgWireResult<Response> 
     let rows_seen = Arc::clone(&any_rows);
     let rows = batches
         .map(move |batch| {
-            let encoded = batch
-                .map_err(api_error)
-                .and_then(|b| encode_batch(&mut encoder, &b, &fields, &mut header, !binary));
+            let encoded = batch.map_err(api_error).and_then(|b| {
+                encode_batch(
+                    &mut encoder,
+                    &b,
+                    &fields,
+                    &mut header,
+                    !binary,
+                    direct.as_ref(),
+                )
+            });
             if encoded.as_ref().is_ok_and(|rows| !rows.is_empty()) {
                 rows_seen.store(true, Ordering::Relaxed);
             }
