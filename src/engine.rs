@@ -142,6 +142,12 @@ impl EngineBuilder {
             .with_runtime_env(runtime.build_arc()?)
             .with_default_features()
             .with_physical_optimizer_rule(Arc::new(crate::optimizer::CooperativeJoins))
+            // First, so type coercion sees the rewritten pattern.
+            .with_analyzer_rules(
+                std::iter::once(Arc::new(crate::optimizer::LikeEscape) as _)
+                    .chain(datafusion::optimizer::Analyzer::new().rules)
+                    .collect(),
+            )
             .build();
         let ctx = SessionContext::new_with_state(state);
         let models_dir = self

@@ -1,10 +1,12 @@
-//! Physical-plan rules of ecomsql's own.
+//! Plan rules of ecomsql's own.
 
 use std::sync::Arc;
 
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::error::Result;
+use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::optimizer::AnalyzerRule;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::coop::CooperativeExec;
@@ -76,5 +78,44 @@ impl PhysicalOptimizerRule for CooperativeJoins {
 
     fn schema_check(&self) -> bool {
         true
+    }
+}
+
+/// Rewrites `LIKE pattern ESCAPE 'c'` with an escape character other than
+/// `\` into `LIKE like_escape(pattern, 'c')`, the same match with `\` as the
+/// escape ([`crate::functions::like_escape`] translates the pattern, so
+/// patterns from parameters work too).
+///
+/// DataFusion's LIKE only takes `\`; SQLAlchemy (and so Superset) lists
+/// schemas with `nspname NOT LIKE $1 || '%' ESCAPE '/'`. Runs before type
+/// coercion, so the new pattern is coerced like any other.
+#[derive(Debug, Default)]
+pub struct LikeEscape;
+
+impl LikeEscape {
+    fn rewrite(expr: Expr) -> Result<Transformed<Expr>> {
+        expr.transform(|e| {
+            let Expr::Like(like) = &e else {
+                return Ok(Transformed::no(e));
+            };
+            let Some(escape) = like.escape_char.filter(|c| *c != '\\') else {
+                return Ok(Transformed::no(e));
+            };
+            let mut like = like.clone();
+            like.pattern = Box::new(crate::functions::like_escape_call(*like.pattern, escape));
+            like.escape_char = None;
+            Ok(Transformed::yes(Expr::Like(like)))
+        })
+    }
+}
+
+impl AnalyzerRule for LikeEscape {
+    fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
+        plan.transform_up_with_subqueries(|node| node.map_expressions(Self::rewrite))
+            .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "LikeEscape"
     }
 }

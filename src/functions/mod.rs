@@ -8,6 +8,7 @@ mod current_setting;
 mod detect_language;
 mod explain_purchase;
 mod forecast_ar;
+mod like_escape;
 mod log_loss;
 mod mean_loss;
 mod model_info;
@@ -48,6 +49,7 @@ pub use current_setting::CurrentSettingImpl;
 pub use detect_language::DetectLanguageImpl;
 pub use explain_purchase::ExplainPurchaseImpl;
 pub use forecast_ar::{ForecastArAggregateImpl, ForecastArFunc};
+pub use like_escape::{LikeEscapeImpl, like_escape_call};
 pub use log_loss::LogLossImpl;
 pub use model_info::ModelInfoFunc;
 pub use model_versions::ModelVersionsFunc;
@@ -85,6 +87,7 @@ pub fn register_all(ctx: &SessionContext, models: &Arc<ModelRegistry>) {
     ctx.register_udf(ScalarUDF::from(ToRegtypeImpl::new()));
     ctx.register_udf(ScalarUDF::from(PgSizePrettyImpl::new()));
     ctx.register_udf(ScalarUDF::from(PgFunctionIsVisibleImpl::new()));
+    ctx.register_udf(ScalarUDF::from(LikeEscapeImpl::new()));
     for function in PgGetFunctionImpl::all() {
         ctx.register_udf(ScalarUDF::from(function));
     }

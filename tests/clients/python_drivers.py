@@ -206,6 +206,8 @@ def _():
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT 1")).scalar() == 1
         assert engine.dialect.server_version_info[:2] == (16, 6), engine.dialect.server_version_info
+        # get_schema_names sends LIKE ... ESCAPE '/' with a parameter.
+        assert sa.inspect(engine).get_schema_names() == ["ecomsql", "public"]
         names = sorted(sa.inspect(engine).get_table_names())
         assert names == ["daily_sales", "events", "items", "orders", "reviews", "user_features", "users"], names
         frame = pd.read_sql_query(

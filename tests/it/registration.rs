@@ -212,6 +212,7 @@ async fn every_ecomsql_function_is_in_pg_proc() {
         "pg_get_function_arguments",
         "pg_get_function_identity_arguments",
         "pg_get_function_result",
+        "like_escape",
     ]
     .map(String::from)
     .into();
