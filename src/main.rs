@@ -64,30 +64,6 @@ fn parse_size(text: &str) -> Result<usize, String> {
     Ok((value * (1_u64 << shift) as f64) as usize)
 }
 
-/// `500ms`, `30s`, `5min`, `1h`, or a bare number of milliseconds (as
-/// Postgres reads statement_timeout).
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = (&text[..split], text[split..].trim());
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration"))?;
-    let millis = match unit {
-        "" | "ms" => 1.0,
-        "s" => 1e3,
-        "min" => 60e3,
-        "h" => 3600e3,
-        _ => return Err(format!("unknown unit in {text:?}; use ms, s, min or h")),
-    };
-    if !value.is_finite() || value < 0.0 {
-        return Err(format!("{text:?} must not be negative"));
-    }
-    Ok(std::time::Duration::from_secs_f64(value * millis / 1e3))
-}
-
 /// Authentication and TLS options of `serve`.
 #[derive(clap::Args)]
 struct SecurityArgs {
@@ -163,7 +139,7 @@ enum Command {
         /// Every session's starting statement_timeout, e.g. 30s, 500ms, 5min
         /// (a bare number is milliseconds, 0 is none); sessions may SET
         /// their own.
-        #[arg(long, value_parser = parse_duration)]
+        #[arg(long, value_parser = ecomsql::server::parse_duration)]
         statement_timeout: Option<std::time::Duration>,
         /// Connections served at once; the next client gets SQLSTATE 53300.
         #[arg(long, default_value_t = 100)]

@@ -66,6 +66,16 @@ impl DataFolderStore {
         inside(&self.root, &self.models, location)
     }
 
+    /// A listing needs a prefix inside the folder (no prefix is the root
+    /// of the whole file system).
+    fn listable<'a>(&self, prefix: Option<&'a Path>) -> Result<&'a Path> {
+        match prefix {
+            Some(prefix) if self.allowed(prefix) => Ok(prefix),
+            Some(prefix) => Err(refused(prefix)),
+            None => Err(refused(&Path::default())),
+        }
+    }
+
     fn check(&self, location: &Path) -> Result<()> {
         if self.allowed(location) {
             Ok(())
@@ -183,13 +193,9 @@ impl ObjectStore for DataFolderStore {
     }
 
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, Result<ObjectMeta>> {
-        match prefix {
-            Some(prefix) if self.allowed(prefix) => self.inner.list(Some(prefix)),
-            Some(prefix) => {
-                futures::stream::once(futures::future::ready(Err(refused(prefix)))).boxed()
-            }
-            None => futures::stream::once(futures::future::ready(Err(refused(&Path::default()))))
-                .boxed(),
+        match self.listable(prefix) {
+            Ok(prefix) => self.inner.list(Some(prefix)),
+            Err(e) => futures::stream::once(futures::future::ready(Err(e))).boxed(),
         }
     }
 
@@ -198,15 +204,9 @@ impl ObjectStore for DataFolderStore {
         prefix: Option<&Path>,
         offset: &Path,
     ) -> BoxStream<'static, Result<ObjectMeta>> {
-        match prefix {
-            Some(prefix) if self.allowed(prefix) => {
-                self.inner.list_with_offset(Some(prefix), offset)
-            }
-            Some(prefix) => {
-                futures::stream::once(futures::future::ready(Err(refused(prefix)))).boxed()
-            }
-            None => futures::stream::once(futures::future::ready(Err(refused(&Path::default()))))
-                .boxed(),
+        match self.listable(prefix) {
+            Ok(prefix) => self.inner.list_with_offset(Some(prefix), offset),
+            Err(e) => futures::stream::once(futures::future::ready(Err(e))).boxed(),
         }
     }
 

@@ -152,11 +152,16 @@ pub fn entry_by_oid(oid: i64) -> Option<&'static FunctionEntry> {
 #[derive(Debug)]
 pub struct PgCatalogWithFunctions {
     inner: Arc<dyn SchemaProvider>,
+    /// The snapshot's rows, read once: they never change.
+    builtin_rows: Arc<tokio::sync::OnceCell<Vec<RecordBatch>>>,
 }
 
 impl PgCatalogWithFunctions {
     pub fn new(inner: Arc<dyn SchemaProvider>) -> Self {
-        Self { inner }
+        Self {
+            inner,
+            builtin_rows: Arc::default(),
+        }
     }
 }
 
@@ -178,6 +183,7 @@ impl SchemaProvider for PgCatalogWithFunctions {
         Ok(Some(Arc::new(ProcTable {
             schema: nullable(&builtin.schema()),
             builtin,
+            builtin_rows: Arc::clone(&self.builtin_rows),
             namespaces,
         })))
     }
@@ -197,12 +203,14 @@ fn nullable(schema: &Schema) -> SchemaRef {
     ))
 }
 
-/// The snapshot's rows plus ours, materialised per scan (a few thousand
-/// rows), with our rows in the `public` schema's current oid.
+/// The snapshot's rows (read on first use) plus ours, with ours in the
+/// `public` schema's current oid (looked up per scan: datafusion-pg-catalog
+/// hands out schema oids as it goes).
 #[derive(Debug)]
 struct ProcTable {
     schema: SchemaRef,
     builtin: Arc<dyn TableProvider>,
+    builtin_rows: Arc<tokio::sync::OnceCell<Vec<RecordBatch>>>,
     namespaces: Option<Arc<dyn TableProvider>>,
 }
 
@@ -284,12 +292,21 @@ impl TableProvider for ProcTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let plan = self.builtin.scan(state, None, &[], None).await?;
-        let mut batches: Vec<RecordBatch> = collect(plan, state.task_ctx())
-            .await?
-            .into_iter()
-            .map(|b| RecordBatch::try_new(Arc::clone(&self.schema), b.columns().to_vec()))
-            .collect::<std::result::Result<_, _>>()?;
+        let builtin = self
+            .builtin_rows
+            .get_or_try_init(|| async {
+                let plan = self.builtin.scan(state, None, &[], None).await?;
+                collect(plan, state.task_ctx())
+                    .await?
+                    .into_iter()
+                    .map(|b| {
+                        RecordBatch::try_new(Arc::clone(&self.schema), b.columns().to_vec())
+                            .map_err(Into::into)
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })
+            .await?;
+        let mut batches = builtin.clone();
         batches.push(self.our_rows(self.public_oid(state).await?)?);
         MemTable::try_new(Arc::clone(&self.schema), vec![batches])?
             .scan(state, projection, filters, limit)

@@ -95,6 +95,16 @@ fn header_line(copy: &CopyTo, schema: &SchemaRef) -> Bytes {
     Bytes::from(format!("{}\n", names.join(&delimiter)))
 }
 
+/// pgwire's ISO text forms of timestamps and dates, parsed once. A constant
+/// format cannot fail to parse; if it did, formatting would fail and the
+/// value would come out NULL rather than wrong.
+static TIMESTAMP_ITEMS: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
+    std::sync::LazyLock::new(|| {
+        chrono::format::StrftimeItems::new("%Y-%m-%d %H:%M:%S%.6f").collect()
+    });
+static DATE_ITEMS: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
+    std::sync::LazyLock::new(|| chrono::format::StrftimeItems::new("%Y-%m-%d").collect());
+
 /// Text and CSV COPY write timestamps and dates as Postgres's ISO text.
 /// arrow-pg formats each value with a strftime string that chrono parses
 /// again for every value (60% of a COPY of a timestamp column); formatting
@@ -102,7 +112,6 @@ fn header_line(copy: &CopyTo, schema: &SchemaRef) -> Bytes {
 fn preformat_temporal(batch: &RecordBatch) -> PgWireResult<RecordBatch> {
     use std::fmt::Write;
 
-    use chrono::format::StrftimeItems;
     use datafusion::arrow::array::{Array, AsArray, StringBuilder};
     use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
     use datafusion::arrow::datatypes::{
@@ -114,12 +123,7 @@ fn preformat_temporal(batch: &RecordBatch) -> PgWireResult<RecordBatch> {
     if !schema.fields().iter().any(|f| needs(f.data_type())) {
         return Ok(batch.clone());
     }
-    let full: Vec<_> = StrftimeItems::new("%Y-%m-%d %H:%M:%S%.6f")
-        .parse()
-        .map_err(|e| PgWireError::ApiError(Box::new(std::io::Error::other(e.to_string()))))?;
-    let date: Vec<_> = StrftimeItems::new("%Y-%m-%d")
-        .parse()
-        .map_err(|e| PgWireError::ApiError(Box::new(std::io::Error::other(e.to_string()))))?;
+    let (full, date) = (&*TIMESTAMP_ITEMS, &*DATE_ITEMS);
     let mut fields = Vec::with_capacity(schema.fields().len());
     let mut columns = Vec::with_capacity(schema.fields().len());
     for (field, column) in schema.fields().iter().zip(batch.columns()) {

@@ -87,7 +87,7 @@ impl Interrupts {
                         .map(str::to_string)
                 })
             })
-            .and_then(|text| parse_timeout(&text));
+            .and_then(|text| parse_duration(&text).ok());
         if let Some(timeout) = from_startup {
             client.metadata_mut().insert(
                 STATEMENT_TIMEOUT_KEY.to_string(),
@@ -127,29 +127,29 @@ impl Interrupts {
             sender.send_modify(|epoch| *epoch += 1);
         }
     }
-
-    /// Number of connections that have run a statement and are still open.
-    pub fn sessions(&self) -> usize {
-        self.sessions.lock().map_or(0, |s| s.len())
-    }
 }
 
 /// A statement_timeout value as Postgres reads it: a bare number is
-/// milliseconds; `ms`, `s`, `min`, `h` units.
-fn parse_timeout(text: &str) -> Option<Duration> {
+/// milliseconds; `ms`, `s`, `min`, `h` units (`--statement-timeout` too).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim().trim_matches('\'');
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(text.len());
-    let value: f64 = text[..split].parse().ok()?;
-    let unit = match text[split..].trim() {
+    let value: f64 = text[..split]
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration"))?;
+    let seconds = match text[split..].trim() {
         "" | "ms" => 1e-3,
         "s" => 1.0,
         "min" => 60.0,
         "h" => 3600.0,
-        _ => return None,
+        _ => return Err(format!("unknown unit in {text:?}; use ms, s, min or h")),
     };
-    (value.is_finite() && value >= 0.0).then(|| Duration::from_secs_f64(value * unit))
+    if !value.is_finite() || value < 0.0 {
+        return Err(format!("{text:?} must not be negative"));
+    }
+    Ok(Duration::from_secs_f64(value * seconds))
 }
 
 /// One connection's end of its cancel signal.
@@ -355,5 +355,20 @@ impl<T> Stream for Guarded<T> {
                 Poll::Pending => Poll::Pending,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_as_postgres_reads_them() {
+        assert_eq!(parse_duration("250"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("'1.5s'"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2min"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert!(parse_duration("5 days").is_err());
+        assert!(parse_duration("-1").is_err());
     }
 }

@@ -28,7 +28,7 @@ use tokio::task::JoinSet;
 
 pub use auth::{AuthConfig, AuthMethod};
 pub use handlers::EcomHandlers;
-pub use interrupt::Interrupts;
+pub use interrupt::{Interrupts, parse_duration};
 
 use crate::engine::Engine;
 
