@@ -8,6 +8,8 @@
 //! symbolic link, is refused with 42501 before any byte is read or written.
 
 use std::fmt;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::{Component, Path as FsPath, PathBuf};
 use std::sync::Arc;
@@ -129,6 +131,52 @@ fn resolve(path: &FsPath) -> std::io::Result<PathBuf> {
     }
 }
 
+/// The byte ranges of one file, each read straight into its buffer. This is
+/// where a Parquet scan's column chunks come from; object_store's own local
+/// reader zero-fills every buffer before reading into it, one more pass over
+/// every byte scanned (about 4% of a 10M-row scan's CPU time, `perf record`).
+fn read_ranges(path: &FsPath, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
+    let io = |e: std::io::Error| {
+        let shown = path.display().to_string();
+        match e.kind() {
+            std::io::ErrorKind::NotFound => Error::NotFound {
+                path: shown,
+                source: Box::new(e),
+            },
+            _ => Error::Generic {
+                store: STORE,
+                source: format!("{shown}: {e}").into(),
+            },
+        }
+    };
+    let mut file = File::open(path).map_err(io)?;
+    ranges
+        .iter()
+        .map(|range| {
+            let len = range.end.saturating_sub(range.start);
+            let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+            file.seek(SeekFrom::Start(range.start)).map_err(io)?;
+            (&mut file).take(len).read_to_end(&mut buf).map_err(io)?;
+            if buf.len() as u64 != len {
+                return Err(Error::Generic {
+                    store: STORE,
+                    source: format!(
+                        "{}: bytes {}..{} requested, the file ends at {}",
+                        path.display(),
+                        range.start,
+                        range.end,
+                        range.start + buf.len() as u64
+                    )
+                    .into(),
+                });
+            }
+            Ok(Bytes::from(buf))
+        })
+        .collect()
+}
+
+const STORE: &str = "DataFolderStore";
+
 fn refused(location: &Path) -> Error {
     let path = format!("/{location}");
     Error::PermissionDenied {
@@ -171,7 +219,14 @@ impl ObjectStore for DataFolderStore {
 
     async fn get_ranges(&self, location: &Path, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
         self.check(location)?;
-        self.inner.get_ranges(location, ranges).await
+        let path = self.inner.path_to_filesystem(location)?;
+        let ranges = ranges.to_vec();
+        tokio::task::spawn_blocking(move || read_ranges(&path, &ranges))
+            .await
+            .map_err(|e| Error::Generic {
+                store: STORE,
+                source: Box::new(e),
+            })?
     }
 
     fn delete_stream(
@@ -226,5 +281,29 @@ impl ObjectStore for DataFolderStore {
         self.check(from)?;
         self.check(to)?;
         self.inner.rename_opts(from, to, options).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_ranges_returns_each_range_and_refuses_short_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.bin");
+        let content: Vec<u8> = (0..=255u8).cycle().take(100_000).collect();
+        std::fs::write(&path, &content).unwrap();
+
+        let got = read_ranges(&path, &[0..10, 99_990..100_000, 5..5, 40_000..70_000]).unwrap();
+        assert_eq!(got[0].as_ref(), &content[0..10]);
+        assert_eq!(got[1].as_ref(), &content[99_990..100_000]);
+        assert!(got[2].is_empty());
+        assert_eq!(got[3].as_ref(), &content[40_000..70_000]);
+
+        let err = read_ranges(&path, &[0..1, 99_000..100_001]).unwrap_err();
+        assert!(err.to_string().contains("the file ends at 100000"), "{err}");
+        let missing = read_ranges(&dir.path().join("gone"), &[0..1, 1..2]).unwrap_err();
+        assert!(matches!(missing, Error::NotFound { .. }), "{missing}");
     }
 }
