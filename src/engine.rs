@@ -142,11 +142,16 @@ impl EngineBuilder {
             .with_runtime_env(runtime.build_arc()?)
             .with_default_features()
             .with_physical_optimizer_rule(Arc::new(crate::optimizer::CooperativeJoins))
-            // First, so type coercion sees the rewritten pattern.
+            // First, so type coercion sees the rewritten pattern and the
+            // new aggregates.
             .with_analyzer_rules(
-                std::iter::once(Arc::new(crate::optimizer::LikeEscape) as _)
-                    .chain(datafusion::optimizer::Analyzer::new().rules)
-                    .collect(),
+                [
+                    Arc::new(crate::optimizer::LikeEscape) as _,
+                    Arc::new(crate::optimizer::SingleRowSubqueries) as _,
+                ]
+                .into_iter()
+                .chain(datafusion::optimizer::Analyzer::new().rules)
+                .collect(),
             )
             .build();
         let ctx = SessionContext::new_with_state(state);

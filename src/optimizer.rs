@@ -119,3 +119,77 @@ impl AnalyzerRule for LikeEscape {
         "LikeEscape"
     }
 }
+
+/// Aggregates each correlated scalar subquery that could return more than
+/// one row with [`crate::functions::single_value`]: `(SELECT typname FROM
+/// pg_type WHERE oid = a.atttypid)` becomes `(SELECT single_value(typname)
+/// FROM ...)`.
+///
+/// Postgres accepts such a subquery and fails at run time if it finds more
+/// than one row; DataFusion refuses it at planning ("Correlated scalar
+/// subquery must be aggregated"), and client catalog queries (SQLAlchemy's
+/// column reflection, which pandas and Superset use) are written this way.
+/// Aggregated, DataFusion decorrelates it into a join, and `single_value`
+/// raises Postgres's 21000 where Postgres would.
+#[derive(Debug, Default)]
+pub struct SingleRowSubqueries;
+
+impl SingleRowSubqueries {
+    /// Whether DataFusion already knows the subquery gives at most one row.
+    fn at_most_one_row(plan: &LogicalPlan) -> bool {
+        let mut inner = plan;
+        while let LogicalPlan::Projection(p) = inner {
+            inner = p.input.as_ref();
+        }
+        while let LogicalPlan::SubqueryAlias(a) = inner {
+            inner = a.input.as_ref();
+        }
+        match inner {
+            LogicalPlan::Aggregate(_) => true,
+            LogicalPlan::Filter(f) => matches!(f.input.as_ref(), LogicalPlan::Aggregate(_)),
+            _ => plan.max_rows().is_some_and(|n| n <= 1),
+        }
+    }
+
+    fn rewrite(expr: Expr) -> Result<Transformed<Expr>> {
+        use datafusion::common::Column;
+        use datafusion::logical_expr::{LogicalPlanBuilder, Subquery};
+        expr.transform(|e| {
+            let Expr::ScalarSubquery(subquery) = &e else {
+                return Ok(Transformed::no(e));
+            };
+            let plan = subquery.subquery.as_ref();
+            if subquery.outer_ref_columns.is_empty()
+                || plan.schema().fields().len() != 1
+                || Self::at_most_one_row(plan)
+            {
+                return Ok(Transformed::no(e));
+            }
+            let (qualifier, field) = plan.schema().qualified_field(0);
+            let name = field.name().clone();
+            let value = Expr::Column(Column::new(qualifier.cloned(), name.clone()));
+            let aggregated = LogicalPlanBuilder::from(plan.clone())
+                .aggregate(
+                    Vec::<Expr>::new(),
+                    vec![crate::functions::single_value_call(value).alias(name)],
+                )?
+                .build()?;
+            Ok(Transformed::yes(Expr::ScalarSubquery(Subquery {
+                subquery: Arc::new(aggregated),
+                outer_ref_columns: subquery.outer_ref_columns.clone(),
+                spans: subquery.spans.clone(),
+            })))
+        })
+    }
+}
+
+impl AnalyzerRule for SingleRowSubqueries {
+    fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
+        plan.transform_up_with_subqueries(|node| node.map_expressions(Self::rewrite))
+            .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "SingleRowSubqueries"
+    }
+}

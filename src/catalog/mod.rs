@@ -15,6 +15,8 @@
 
 mod data_folder_store;
 pub mod models_view;
+pub mod pg_class;
+pub mod pg_index;
 pub mod pg_proc;
 
 pub use data_folder_store::DataFolderStore;

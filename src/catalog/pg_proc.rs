@@ -136,6 +136,12 @@ pub const FUNCTIONS: &[FunctionEntry] = &[
         arguments: "model text",
         result: "SETOF record (version, created_at, training_rows, metric, metric_value, current)",
     },
+    FunctionEntry {
+        name: "single_value",
+        kind: 'a',
+        arguments: "anyelement",
+        result: "anyelement",
+    },
 ];
 
 /// Our functions' oids: far above the ones datafusion-pg-catalog hands out
@@ -148,12 +154,16 @@ pub fn entry_by_oid(oid: i64) -> Option<&'static FunctionEntry> {
     FUNCTIONS.get(index)
 }
 
-/// `pg_catalog` with ecomsql's functions in `pg_proc`.
+/// `pg_catalog` with ecomsql's functions in `pg_proc`, `pg_index`'s vector
+/// columns as arrays ([`super::pg_index`]) and `pg_class`'s missing columns
+/// ([`super::pg_class`]).
 #[derive(Debug)]
 pub struct PgCatalogWithFunctions {
     inner: Arc<dyn SchemaProvider>,
     /// The snapshot's rows, read once: they never change.
     builtin_rows: Arc<tokio::sync::OnceCell<Vec<RecordBatch>>>,
+    /// `pg_index` with array columns ([`super::pg_index`]), made once.
+    index: tokio::sync::OnceCell<Option<Arc<dyn TableProvider>>>,
 }
 
 impl PgCatalogWithFunctions {
@@ -161,6 +171,7 @@ impl PgCatalogWithFunctions {
         Self {
             inner,
             builtin_rows: Arc::default(),
+            index: tokio::sync::OnceCell::new(),
         }
     }
 }
@@ -173,6 +184,15 @@ impl SchemaProvider for PgCatalogWithFunctions {
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
         let table = self.inner.table(name).await?;
+        if name.eq_ignore_ascii_case("pg_class") {
+            return Ok(table.map(|t| Arc::new(super::pg_class::ClassTable::new(t)) as _));
+        }
+        if name.eq_ignore_ascii_case("pg_index") {
+            let index = self.index.get_or_init(|| async {
+                table.map(|t| Arc::new(super::pg_index::IndexTable::new(t)) as _)
+            });
+            return Ok(index.await.clone());
+        }
         if !name.eq_ignore_ascii_case("pg_proc") {
             return Ok(table);
         }

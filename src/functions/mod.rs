@@ -14,8 +14,9 @@ mod mean_loss;
 mod model_info;
 mod model_versions;
 mod model_weights;
-mod pg_function_is_visible;
 mod pg_get_function;
+mod pg_get_indexdef;
+mod pg_is_visible;
 mod pg_size_pretty;
 mod predict_purchase;
 mod recommend;
@@ -26,6 +27,7 @@ mod sentiment_aspects;
 mod sentiment_label;
 mod set_config;
 mod similar_items;
+mod single_value;
 mod to_regtype;
 mod version;
 
@@ -54,8 +56,9 @@ pub use log_loss::LogLossImpl;
 pub use model_info::ModelInfoFunc;
 pub use model_versions::ModelVersionsFunc;
 pub use model_weights::ModelWeightsFunc;
-pub use pg_function_is_visible::PgFunctionIsVisibleImpl;
 pub use pg_get_function::PgGetFunctionImpl;
+pub use pg_get_indexdef::PgGetIndexdefImpl;
+pub use pg_is_visible::PgIsVisibleImpl;
 pub use pg_size_pretty::PgSizePrettyImpl;
 pub use predict_purchase::PredictPurchaseImpl;
 pub use recommend::RecommendFunc;
@@ -66,6 +69,7 @@ pub use sentiment_aspects::SentimentAspectsImpl;
 pub use sentiment_label::SentimentLabelImpl;
 pub use set_config::SetConfigImpl;
 pub use similar_items::SimilarItemsFunc;
+pub use single_value::{SingleValueImpl, single_value_call};
 pub use to_regtype::ToRegtypeImpl;
 pub use version::{VersionImpl, server_version, server_version_num, version_string};
 
@@ -86,8 +90,11 @@ pub fn register_all(ctx: &SessionContext, models: &Arc<ModelRegistry>) {
     ctx.register_udf(ScalarUDF::from(SetConfigImpl::new()));
     ctx.register_udf(ScalarUDF::from(ToRegtypeImpl::new()));
     ctx.register_udf(ScalarUDF::from(PgSizePrettyImpl::new()));
-    ctx.register_udf(ScalarUDF::from(PgFunctionIsVisibleImpl::new()));
+    for function in PgIsVisibleImpl::all() {
+        ctx.register_udf(ScalarUDF::from(function));
+    }
     ctx.register_udf(ScalarUDF::from(LikeEscapeImpl::new()));
+    ctx.register_udf(ScalarUDF::from(PgGetIndexdefImpl::new()));
     for function in PgGetFunctionImpl::all() {
         ctx.register_udf(ScalarUDF::from(function));
     }
@@ -95,6 +102,7 @@ pub fn register_all(ctx: &SessionContext, models: &Arc<ModelRegistry>) {
     ctx.register_udaf(AggregateUDF::from(LogLossImpl::new()));
     ctx.register_udaf(AggregateUDF::from(BrierScoreImpl::new()));
     ctx.register_udaf(AggregateUDF::from(ForecastArAggregateImpl::new()));
+    ctx.register_udaf(AggregateUDF::from(SingleValueImpl::new()));
     ctx.register_udtf(
         "model_weights",
         Arc::new(ModelWeightsFunc::new(models.clone())),

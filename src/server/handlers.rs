@@ -251,7 +251,8 @@ impl EcomQueryHandler {
                 .await
                 .map(|r| vec![r]),
             Ok(None) => {
-                <DfSessionService as SimpleQueryHandler>::do_query(&self.upstream, client, sql)
+                let sql = super::rewrite::rewrite(sql);
+                <DfSessionService as SimpleQueryHandler>::do_query(&self.upstream, client, &sql)
                     .await
             }
             Err(e) => Err(user_error(e)),
@@ -435,9 +436,14 @@ impl QueryParser for EcomParser {
         if EcomStatement::recognise(sql).map_err(user_error)?.is_some() {
             return Ok(Some((sql.to_string(), None)));
         }
-        match self.upstream.parse_sql(client, sql, types).await? {
+        let sql = super::rewrite::rewrite(sql);
+        match self.upstream.parse_sql(client, &sql, types).await? {
             Some((query, Some((statement, plan)))) => {
                 let plan = super::parameters::typed_plan(&self.ctx, &statement, plan, types).await;
+                let plan = match statement {
+                    Statement::Query(_) => super::parameters::with_every_parameter(plan, types),
+                    _ => plan,
+                };
                 Ok(Some((query, Some((statement, plan)))))
             }
             other => Ok(other),

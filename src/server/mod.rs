@@ -12,6 +12,7 @@ mod interrupt;
 mod introspection;
 mod parameters;
 mod response;
+mod rewrite;
 mod roles;
 pub mod tls;
 

@@ -188,6 +188,73 @@ pub async fn typed_plan(
     }
 }
 
+/// The Arrow type a parameter the query no longer mentions is given: the
+/// client's, where it named one; text otherwise (any value decodes as text).
+fn arrow_type_of_wire(t: Option<&Type>) -> ArrowType {
+    use datafusion::arrow::datatypes::TimeUnit;
+    match t {
+        Some(&Type::BOOL) => ArrowType::Boolean,
+        Some(&Type::INT2) => ArrowType::Int16,
+        Some(&Type::INT4) => ArrowType::Int32,
+        Some(&Type::INT8) => ArrowType::Int64,
+        Some(&Type::FLOAT4) => ArrowType::Float32,
+        Some(&Type::FLOAT8) => ArrowType::Float64,
+        Some(&Type::DATE) => ArrowType::Date32,
+        Some(&Type::TIMESTAMP) => ArrowType::Timestamp(TimeUnit::Microsecond, None),
+        Some(&Type::TIMESTAMPTZ) => ArrowType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        _ => ArrowType::Utf8,
+    }
+}
+
+/// `plan` with a placeholder for every parameter the client binds.
+///
+/// datafusion-postgres lists a statement's parameters from the placeholders
+/// left in its plan, in order, and decodes the i-th value with the i-th of
+/// them. Its SQL rewrites can drop placeholders (a subquery in a select list
+/// becomes NULL, and SQLAlchemy's column reflection has nine parameters in
+/// such a subquery), so the list came out short and shifted: 'always' was
+/// decoded as the next parameter's integer. The missing ones are added as
+/// `$i IS NULL OR true` in a filter over the plan: true for any value, so
+/// no row is lost, and the optimiser drops the filter once values are bound.
+pub fn with_every_parameter(plan: LogicalPlan, client_types: &[Option<Type>]) -> LogicalPlan {
+    use datafusion::arrow::datatypes::Field;
+    use datafusion::logical_expr::{Expr, LogicalPlanBuilder, expr::Placeholder, lit};
+    let Ok(fields) = plan.get_parameter_fields() else {
+        return plan;
+    };
+    let present: Vec<usize> = fields
+        .keys()
+        .filter_map(|id| id.strip_prefix('$')?.parse::<usize>().ok())
+        .collect();
+    let count = present
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(client_types.len());
+    let predicate = (1..=count)
+        .filter(|i| !present.contains(i))
+        .map(|i| {
+            let named = client_types.get(i - 1).and_then(Option::as_ref);
+            let field = Field::new("", arrow_type_of_wire(named), true);
+            Expr::Placeholder(Placeholder::new_with_field(
+                format!("${i}"),
+                Some(std::sync::Arc::new(field)),
+            ))
+            .is_null()
+            .or(lit(true))
+        })
+        .reduce(Expr::and);
+    let Some(predicate) = predicate else {
+        return plan;
+    };
+    let fallback = plan.clone();
+    LogicalPlanBuilder::from(plan)
+        .filter(predicate)
+        .and_then(LogicalPlanBuilder::build)
+        .unwrap_or(fallback)
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -256,5 +323,51 @@ mod tests {
             wanted_types(&inferred(&[("$1", None)]), &casts, &[None]),
             Some(vec![DataType::BigInt(None)])
         );
+    }
+
+    #[tokio::test]
+    async fn parameters_a_rewrite_dropped_are_put_back_in_their_places() {
+        let ctx = SessionContext::new();
+        let plan = ctx
+            .state()
+            .create_logical_plan("SELECT $2 + 1 AS v ORDER BY v")
+            .await
+            .unwrap();
+        let plan = with_every_parameter(plan, &[Some(Type::INT4), None, Some(Type::BOOL)]);
+        let fields = plan.get_parameter_fields().unwrap();
+        let type_of = |id: &str| fields[id].as_ref().map(|f| f.data_type().clone());
+        assert_eq!(type_of("$1"), Some(ArrowType::Int32));
+        assert_eq!(type_of("$3"), Some(ArrowType::Boolean));
+        assert!(fields.contains_key("$2"));
+        // The result is unchanged: one column, the filter true for any value.
+        assert_eq!(plan.schema().fields().len(), 1);
+        let bound = plan
+            .with_param_values(vec![
+                datafusion::scalar::ScalarValue::Int32(Some(7)),
+                datafusion::scalar::ScalarValue::Int64(Some(41)),
+                datafusion::scalar::ScalarValue::Boolean(None),
+            ])
+            .unwrap();
+        let rows = ctx
+            .execute_logical_plan(bound)
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let v = rows[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::Int64Array>()
+            .unwrap();
+        assert_eq!(v.value(0), 42);
+        // Nothing missing: the plan is left as it was.
+        let plain = ctx
+            .state()
+            .create_logical_plan("SELECT $1 + 1")
+            .await
+            .unwrap();
+        let same = with_every_parameter(plain.clone(), &[]);
+        assert_eq!(format!("{plain}"), format!("{same}"));
     }
 }

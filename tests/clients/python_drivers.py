@@ -218,6 +218,44 @@ def _():
         engine.dispose()
 
 
+@check("SQLAlchemy inspector (Superset's table metadata): columns with types, keys, indexes, comments")
+def _():
+    engine = sa.create_engine(f"postgresql+psycopg://analyst@127.0.0.1:{PORT}/shop")
+    try:
+        inspector = sa.inspect(engine)
+        # Nine of get_columns' parameters sit in a select-list subquery that
+        # datafusion-postgres rewrites away; its correlated lookups need
+        # single_value (src/optimizer.rs).
+        columns = inspector.get_columns("items")
+        got = [(c["name"], type(c["type"]).__name__, c["nullable"]) for c in columns]
+        assert got == [
+            ("item_id", "BIGINT", False), ("title", "TEXT", False), ("title_zh", "TEXT", False),
+            ("category", "TEXT", False), ("category_zh", "TEXT", False), ("brand", "TEXT", False),
+            ("price", "NUMERIC", False), ("launch_date", "DATE", False),
+        ], got
+        orders = {c["name"]: type(c["type"]).__name__ for c in inspector.get_columns("orders")}
+        assert orders["order_time"] == "TIMESTAMP" and orders["revenue"] == "NUMERIC", orders
+        every = inspector.get_multi_columns()
+        assert sorted(name for _, name in every) == sorted(inspector.get_table_names()), every.keys()
+        # ecomsql has no keys or indexes: empty answers, not errors
+        # (generate_subscripts and unnest(pg_index.indkey) must plan).
+        assert inspector.get_pk_constraint("items") == {"name": None, "constrained_columns": []}
+        assert inspector.get_indexes("items") == []
+        assert inspector.get_unique_constraints("items") == []
+        assert inspector.get_foreign_keys("items") == []
+        assert inspector.get_check_constraints("items") == []
+        assert inspector.get_table_comment("items") == {"text": None}
+        assert inspector.get_view_names() == ["models"]
+        # A table that is not there is NoSuchTableError, as with Postgres.
+        try:
+            inspector.get_columns("no_such_table")
+            raise AssertionError("no error for a missing table")
+        except sa.exc.NoSuchTableError:
+            pass
+    finally:
+        engine.dispose()
+
+
 SLOW = "SELECT count(*) FROM generate_series(1, 200000) a CROSS JOIN generate_series(1, 200000) b"
 
 

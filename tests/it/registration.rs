@@ -209,6 +209,8 @@ async fn every_ecomsql_function_is_in_pg_proc() {
         "to_regtype",
         "pg_size_pretty",
         "pg_function_is_visible",
+        "pg_type_is_visible",
+        "pg_get_indexdef",
         "pg_get_function_arguments",
         "pg_get_function_identity_arguments",
         "pg_get_function_result",

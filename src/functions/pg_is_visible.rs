@@ -1,5 +1,7 @@
-//! `pg_function_is_visible(oid)` → true: every function is on the search
-//! path (ecomsql has one schema of functions). psql's `\df` filters by it.
+//! `pg_function_is_visible(oid)` and `pg_type_is_visible(oid)` → true (NULL
+//! for NULL): every function and type is on the search path (ecomsql's
+//! functions are in one schema, its types all in `pg_catalog`). psql's `\df`
+//! filters by the first, SQLAlchemy's column reflection by the second.
 
 use datafusion::arrow::array::BooleanArray;
 use datafusion::arrow::datatypes::DataType;
@@ -9,29 +11,26 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 
-/// `pg_function_is_visible`
+/// `pg_function_is_visible` and `pg_type_is_visible`
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub struct PgFunctionIsVisibleImpl {
+pub struct PgIsVisibleImpl {
+    name: &'static str,
     signature: Signature,
 }
 
-impl PgFunctionIsVisibleImpl {
-    pub fn new() -> Self {
-        Self {
+impl PgIsVisibleImpl {
+    /// The functions, one per kind of object.
+    pub fn all() -> [Self; 2] {
+        ["pg_function_is_visible", "pg_type_is_visible"].map(|name| Self {
+            name,
             signature: Signature::any(1, Volatility::Stable),
-        }
+        })
     }
 }
 
-impl Default for PgFunctionIsVisibleImpl {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ScalarUDFImpl for PgFunctionIsVisibleImpl {
+impl ScalarUDFImpl for PgIsVisibleImpl {
     fn name(&self) -> &str {
-        "pg_function_is_visible"
+        self.name
     }
 
     fn signature(&self) -> &Signature {
