@@ -170,7 +170,9 @@ impl EngineBuilder {
             Arc::new(files),
         );
         setup_pg_catalog(&ctx, CATALOG, Arc::new(AuthManager::default())).map_err(|e| *e)?;
-        // ecomsql's functions join the snapshot of Postgres's pg_proc.
+        // ecomsql's functions join the snapshot of Postgres's pg_proc;
+        // pg_class knows where the tables' files are, for pg_table_size.
+        let relation_files = crate::catalog::RelationFiles::default();
         if let Some(catalog) = ctx.catalog(CATALOG)
             && let Some(pg_catalog) = catalog.schema("pg_catalog")
         {
@@ -178,9 +180,11 @@ impl EngineBuilder {
                 "pg_catalog",
                 Arc::new(crate::catalog::pg_proc::PgCatalogWithFunctions::new(
                     pg_catalog,
+                    relation_files.clone(),
                 )),
             )?;
         }
+        functions::register_catalog_functions(&ctx, &relation_files).await?;
 
         let registration = register_data_folder(&ctx, &self.data_dir).await?;
         let models = Arc::new(ModelRegistry::new(ModelStore::new(models_dir)));

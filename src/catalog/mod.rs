@@ -18,8 +18,10 @@ pub mod models_view;
 pub mod pg_class;
 pub mod pg_index;
 pub mod pg_proc;
+pub mod relation_files;
 
 pub use data_folder_store::DataFolderStore;
+pub use relation_files::RelationFiles;
 
 /// The words of every refusal of a path outside the data folder.
 pub const OUTSIDE_DATA_FOLDER: &str = "SQL can only read and write files inside the data folder";

@@ -164,14 +164,17 @@ pub struct PgCatalogWithFunctions {
     builtin_rows: Arc<tokio::sync::OnceCell<Vec<RecordBatch>>>,
     /// `pg_index` with array columns ([`super::pg_index`]), made once.
     index: tokio::sync::OnceCell<Option<Arc<dyn TableProvider>>>,
+    /// Filled by `pg_class` scans, read by `pg_table_size`.
+    files: super::RelationFiles,
 }
 
 impl PgCatalogWithFunctions {
-    pub fn new(inner: Arc<dyn SchemaProvider>) -> Self {
+    pub fn new(inner: Arc<dyn SchemaProvider>, files: super::RelationFiles) -> Self {
         Self {
             inner,
             builtin_rows: Arc::default(),
             index: tokio::sync::OnceCell::new(),
+            files,
         }
     }
 }
@@ -185,7 +188,15 @@ impl SchemaProvider for PgCatalogWithFunctions {
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
         let table = self.inner.table(name).await?;
         if name.eq_ignore_ascii_case("pg_class") {
-            return Ok(table.map(|t| Arc::new(super::pg_class::ClassTable::new(t)) as _));
+            let Some(table) = table else {
+                return Ok(None);
+            };
+            let namespaces = self.inner.table("pg_namespace").await?;
+            return Ok(Some(Arc::new(super::pg_class::ClassTable::new(
+                table,
+                namespaces,
+                self.files.clone(),
+            ))));
         }
         if name.eq_ignore_ascii_case("pg_index") {
             let index = self.index.get_or_init(|| async {

@@ -14,10 +14,12 @@ mod mean_loss;
 mod model_info;
 mod model_versions;
 mod model_weights;
+mod obj_description;
 mod pg_get_function;
 mod pg_get_indexdef;
 mod pg_is_visible;
 mod pg_size_pretty;
+mod pg_table_size;
 mod predict_purchase;
 mod recommend;
 mod recommend_fold_in;
@@ -56,10 +58,12 @@ pub use log_loss::LogLossImpl;
 pub use model_info::ModelInfoFunc;
 pub use model_versions::ModelVersionsFunc;
 pub use model_weights::ModelWeightsFunc;
+pub use obj_description::{Descriptions, ObjDescriptionImpl};
 pub use pg_get_function::PgGetFunctionImpl;
 pub use pg_get_indexdef::PgGetIndexdefImpl;
 pub use pg_is_visible::PgIsVisibleImpl;
 pub use pg_size_pretty::PgSizePrettyImpl;
+pub use pg_table_size::PgTableSizeImpl;
 pub use predict_purchase::PredictPurchaseImpl;
 pub use recommend::RecommendFunc;
 pub use recommend_fold_in::RecommendFoldInFunc;
@@ -75,6 +79,23 @@ pub use version::{VersionImpl, server_version, server_version_num, version_strin
 
 use crate::error::{SqlState, sql_err};
 use crate::models::{LoadedModel, ModelRegistry};
+
+/// Register the catalog functions that read the catalog: table sizes over
+/// `files` (replacing datafusion-pg-catalog's `pg_relation_size`, which
+/// answers 0) and comments from `pg_description`.
+pub async fn register_catalog_functions(
+    ctx: &SessionContext,
+    files: &crate::catalog::RelationFiles,
+) -> Result<()> {
+    for function in PgTableSizeImpl::all(files) {
+        ctx.register_udf(ScalarUDF::from(function));
+    }
+    let descriptions = Arc::new(Descriptions::load(ctx).await?);
+    for function in ObjDescriptionImpl::all(&descriptions) {
+        ctx.register_udf(ScalarUDF::from(function));
+    }
+    Ok(())
+}
 
 /// Register every ecomsql function in `ctx`.
 pub fn register_all(ctx: &SessionContext, models: &Arc<ModelRegistry>) {

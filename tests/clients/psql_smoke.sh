@@ -64,4 +64,11 @@ df=$(psql_q -At -c '\df')
 echo "$df" | grep -q '^public|predict_purchase|double precision|model text, VARIADIC features "any"|func$' || fail "\df: $df"
 echo "$df" | grep -q '^public|roc_auc|double precision|score double precision, label boolean|agg$' || fail "\df: $df"
 
-echo "psql smoke: 9 passed, 0 failed"
+# \dt+ shows each table's size on disk: events.parquet's bytes, as
+# pg_size_pretty prints them.
+events_bytes=$(stat -c %s "$(dirname "$0")/../../data/events.parquet")
+expected=$(psql_q -At -c "SELECT pg_size_pretty($events_bytes::bigint)")
+size=$(psql_q -At -c '\dt+ events' | cut -d'|' -f7)
+[ "$size" = "$expected" ] || fail "\dt+ events: size '$size', expected '$expected'"
+
+echo "psql smoke: 10 passed, 0 failed"
