@@ -130,8 +130,11 @@ impl EngineBuilder {
                 format!("data folder {} does not exist", self.data_dir.display()),
             ));
         }
+        // Off: ecomsql registers its own information_schema (Postgres's type
+        // names; `catalog::information_schema`), which DataFusion would
+        // otherwise answer for itself.
         let config = SessionConfig::new()
-            .with_information_schema(true)
+            .with_information_schema(false)
             .with_default_catalog_and_schema(CATALOG, SCHEMA);
         let mut runtime = RuntimeEnvBuilder::new();
         if let Some(bytes) = self.memory_limit {
@@ -190,6 +193,18 @@ impl EngineBuilder {
         let models = Arc::new(ModelRegistry::new(ModelStore::new(models_dir)));
         functions::register_all(&ctx, &models);
         register_models_view(&ctx, models.store())?;
+        // Last, so information_schema.routines sees every table function.
+        if let Some(catalog) = ctx.catalog(CATALOG) {
+            let state = ctx.state();
+            let inner = datafusion::catalog::information_schema::InformationSchemaProvider::new(
+                Arc::clone(state.catalog_list()),
+            )
+            .with_table_functions(state.table_functions().clone());
+            catalog.register_schema(
+                datafusion::catalog::information_schema::INFORMATION_SCHEMA,
+                Arc::new(crate::catalog::information_schema::PgInformationSchema::new(inner)),
+            )?;
+        }
         Ok(Engine {
             ctx,
             data_dir: self.data_dir,

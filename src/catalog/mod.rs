@@ -14,10 +14,12 @@
 //!   partition layouts is reported with its path and skips only that table.
 
 mod data_folder_store;
+pub mod information_schema;
 pub mod models_view;
 pub mod pg_class;
 pub mod pg_index;
 pub mod pg_proc;
+pub mod pg_type;
 pub mod relation_files;
 
 pub use data_folder_store::DataFolderStore;

@@ -106,6 +106,7 @@ impl ClassTable {
                 let Some(schema) = schema_names.get(&spaces.value(i)) else {
                     continue;
                 };
+                self.files.record_schema(oids.value(i), schema);
                 // The catalogs' own tables have no files.
                 if schema == "pg_catalog" || schema == "information_schema" {
                     continue;

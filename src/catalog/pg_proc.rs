@@ -155,8 +155,9 @@ pub fn entry_by_oid(oid: i64) -> Option<&'static FunctionEntry> {
 }
 
 /// `pg_catalog` with ecomsql's functions in `pg_proc`, `pg_index`'s vector
-/// columns as arrays ([`super::pg_index`]) and `pg_class`'s missing columns
-/// ([`super::pg_class`]).
+/// columns as arrays ([`super::pg_index`]), `pg_class`'s missing columns
+/// ([`super::pg_class`]) and `pg_type`'s receive/send functions as oids
+/// ([`super::pg_type`]).
 #[derive(Debug)]
 pub struct PgCatalogWithFunctions {
     inner: Arc<dyn SchemaProvider>,
@@ -166,6 +167,8 @@ pub struct PgCatalogWithFunctions {
     index: tokio::sync::OnceCell<Option<Arc<dyn TableProvider>>>,
     /// Filled by `pg_class` scans, read by `pg_table_size`.
     files: super::RelationFiles,
+    /// The snapshot's function names → oids, for `pg_type`.
+    proc_oids: Arc<tokio::sync::OnceCell<std::collections::HashMap<String, i32>>>,
 }
 
 impl PgCatalogWithFunctions {
@@ -175,6 +178,7 @@ impl PgCatalogWithFunctions {
             builtin_rows: Arc::default(),
             index: tokio::sync::OnceCell::new(),
             files,
+            proc_oids: Arc::default(),
         }
     }
 }
@@ -196,6 +200,17 @@ impl SchemaProvider for PgCatalogWithFunctions {
                 table,
                 namespaces,
                 self.files.clone(),
+            ))));
+        }
+        if name.eq_ignore_ascii_case("pg_type") {
+            let Some(table) = table else {
+                return Ok(None);
+            };
+            let procs = self.inner.table("pg_proc").await?;
+            return Ok(Some(Arc::new(super::pg_type::TypeTable::new(
+                table,
+                procs,
+                Arc::clone(&self.proc_oids),
             ))));
         }
         if name.eq_ignore_ascii_case("pg_index") {

@@ -11,13 +11,28 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-/// oid → the files or folders of a table in the data folder.
+/// oid → the files or folders of a table in the data folder, and every
+/// listed relation's schema (for `pg_table_is_visible`).
 #[derive(Debug, Default, Clone)]
 pub struct RelationFiles {
     paths: Arc<RwLock<HashMap<i32, Vec<PathBuf>>>>,
+    schemas: Arc<RwLock<HashMap<i32, String>>>,
 }
 
 impl RelationFiles {
+    pub fn record_schema(&self, oid: i32, schema: &str) {
+        if let Ok(mut map) = self.schemas.write()
+            && map.get(&oid).is_none_or(|s| s != schema)
+        {
+            map.insert(oid, schema.to_string());
+        }
+    }
+
+    /// The schema of the relation with `oid`, if a `pg_class` scan listed it.
+    pub fn schema_of(&self, oid: i32) -> Option<String> {
+        self.schemas.read().ok()?.get(&oid).cloned()
+    }
+
     pub fn record(&self, oid: i32, paths: Vec<PathBuf>) {
         if let Ok(mut map) = self.paths.write() {
             map.insert(oid, paths);

@@ -19,6 +19,7 @@ mod pg_get_function;
 mod pg_get_indexdef;
 mod pg_is_visible;
 mod pg_size_pretty;
+mod pg_table_is_visible;
 mod pg_table_size;
 mod predict_purchase;
 mod recommend;
@@ -63,6 +64,7 @@ pub use pg_get_function::PgGetFunctionImpl;
 pub use pg_get_indexdef::PgGetIndexdefImpl;
 pub use pg_is_visible::PgIsVisibleImpl;
 pub use pg_size_pretty::PgSizePrettyImpl;
+pub use pg_table_is_visible::PgTableIsVisibleImpl;
 pub use pg_table_size::PgTableSizeImpl;
 pub use predict_purchase::PredictPurchaseImpl;
 pub use recommend::RecommendFunc;
@@ -80,9 +82,10 @@ pub use version::{VersionImpl, server_version, server_version_num, version_strin
 use crate::error::{SqlState, sql_err};
 use crate::models::{LoadedModel, ModelRegistry};
 
-/// Register the catalog functions that read the catalog: table sizes over
-/// `files` (replacing datafusion-pg-catalog's `pg_relation_size`, which
-/// answers 0) and comments from `pg_description`.
+/// Register the catalog functions that read the catalog: table sizes and
+/// visibility over `files` (replacing datafusion-pg-catalog's
+/// `pg_relation_size`, which answers 0, and `pg_table_is_visible`, which
+/// answers true) and comments from `pg_description`.
 pub async fn register_catalog_functions(
     ctx: &SessionContext,
     files: &crate::catalog::RelationFiles,
@@ -90,6 +93,7 @@ pub async fn register_catalog_functions(
     for function in PgTableSizeImpl::all(files) {
         ctx.register_udf(ScalarUDF::from(function));
     }
+    ctx.register_udf(ScalarUDF::from(PgTableIsVisibleImpl::new(files)));
     let descriptions = Arc::new(Descriptions::load(ctx).await?);
     for function in ObjDescriptionImpl::all(&descriptions) {
         ctx.register_udf(ScalarUDF::from(function));

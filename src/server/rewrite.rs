@@ -1,6 +1,10 @@
 //! Postgres SQL that DataFusion cannot plan, rewritten before
 //! datafusion-postgres parses it.
 //!
+//! The bare keyword `user` (Postgres's `current_user`, which Grafana's
+//! table picker uses to expand `"$user"` in the search path) becomes
+//! `current_user`; a quoted `"user"` is a column and stays.
+//!
 //! `generate_subscripts(a, d)` (a set-returning function in a select list)
 //! becomes `unnest(generate_series(1, array_length(a, d)))`: the same rows,
 //! in the same lockstep with other set-returning calls of the select list.
@@ -18,16 +22,19 @@ use datafusion::sql::sqlparser::ast::{
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
-const GENERATE_SUBSCRIPTS: &[u8] = b"generate_subscripts";
+/// Words a statement must contain for a rewrite to apply.
+const NEEDLES: [&[u8]; 2] = [b"generate_subscripts", b"user"];
 
 /// `sql` rewritten, or as it is when there is nothing to rewrite (or it
 /// does not parse: the parser that follows reports that).
 pub fn rewrite(sql: &str) -> Cow<'_, str> {
-    // Almost no statement has one: skip the parse.
-    let mentions = sql
-        .as_bytes()
-        .windows(GENERATE_SUBSCRIPTS.len())
-        .any(|w| w.eq_ignore_ascii_case(GENERATE_SUBSCRIPTS));
+    // Most statements mention neither: skip the parse.
+    let bytes = sql.as_bytes();
+    let mentions = NEEDLES.iter().any(|needle| {
+        bytes
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    });
     if !mentions {
         return Cow::Borrowed(sql);
     }
@@ -37,7 +44,8 @@ pub fn rewrite(sql: &str) -> Cow<'_, str> {
     };
     let mut changed = false;
     let _ = visit_expressions_mut(&mut statements, |expr| {
-        if let Some(replacement) = subscripts_as_series(expr) {
+        if let Some(replacement) = subscripts_as_series(expr).or_else(|| user_as_current_user(expr))
+        {
             *expr = replacement;
             changed = true;
         }
@@ -48,6 +56,30 @@ pub fn rewrite(sql: &str) -> Cow<'_, str> {
     }
     let text: Vec<String> = statements.iter().map(ToString::to_string).collect();
     Cow::Owned(text.join("; "))
+}
+
+/// sqlparser reads the keyword as a call without parentheses.
+fn user_as_current_user(expr: &Expr) -> Option<Expr> {
+    let Expr::Function(function) = expr else {
+        return None;
+    };
+    let [part] = function.name.0.as_slice() else {
+        return None;
+    };
+    let ident = part.as_ident()?;
+    let bare = ident.quote_style.is_none() && ident.value.eq_ignore_ascii_case("user");
+    if !bare || !matches!(function.args, FunctionArguments::None) {
+        return None;
+    }
+    parse_expr("current_user")
+}
+
+fn parse_expr(text: &str) -> Option<Expr> {
+    Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(text)
+        .ok()?
+        .parse_expr()
+        .ok()
 }
 
 fn subscripts_as_series(expr: &Expr) -> Option<Expr> {
@@ -71,12 +103,9 @@ fn subscripts_as_series(expr: &Expr) -> Option<Expr> {
     else {
         return None;
     };
-    let text = format!("unnest(generate_series(1, array_length({array}, {dimension})))");
-    Parser::new(&PostgreSqlDialect {})
-        .try_with_sql(&text)
-        .ok()?
-        .parse_expr()
-        .ok()
+    parse_expr(&format!(
+        "unnest(generate_series(1, array_length({array}, {dimension})))"
+    ))
 }
 
 #[cfg(test)]
@@ -96,5 +125,15 @@ mod tests {
         // Mentioned only in a string: parsed, nothing changed, text kept.
         let quoted = "SELECT 'generate_subscripts'";
         assert!(matches!(rewrite(quoted), Cow::Borrowed(s) if s == quoted));
+    }
+
+    #[test]
+    fn bare_user_is_current_user_and_a_quoted_one_a_column() {
+        assert_eq!(
+            rewrite("SELECT CASE WHEN x = '$user' THEN user ELSE x END FROM t"),
+            "SELECT CASE WHEN x = '$user' THEN current_user ELSE x END FROM t"
+        );
+        let column = "SELECT \"user\", user_id FROM users";
+        assert!(matches!(rewrite(column), Cow::Borrowed(s) if s == column));
     }
 }

@@ -206,8 +206,9 @@ def _():
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT 1")).scalar() == 1
         assert engine.dialect.server_version_info[:2] == (16, 6), engine.dialect.server_version_info
-        # get_schema_names sends LIKE ... ESCAPE '/' with a parameter.
-        assert sa.inspect(engine).get_schema_names() == ["ecomsql", "public"]
+        # get_schema_names sends LIKE ... ESCAPE '/' with a parameter; as
+        # from Postgres, information_schema is among them.
+        assert sa.inspect(engine).get_schema_names() == ["ecomsql", "information_schema", "public"]
         names = sorted(sa.inspect(engine).get_table_names())
         assert names == ["daily_sales", "events", "items", "orders", "reviews", "user_features", "users"], names
         frame = pd.read_sql_query(
@@ -245,7 +246,9 @@ def _():
         assert inspector.get_foreign_keys("items") == []
         assert inspector.get_check_constraints("items") == []
         assert inspector.get_table_comment("items") == {"text": None}
-        assert inspector.get_view_names() == ["models"]
+        # Unqualified names see the search path (public), as in Postgres.
+        assert inspector.get_view_names() == []
+        assert inspector.get_view_names(schema="ecomsql") == ["models"]
         # A table that is not there is NoSuchTableError, as with Postgres.
         try:
             inspector.get_columns("no_such_table")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every real-client test against a running ecomsql server on the demo data:
 # psql, pgbench, then the Python drivers (psycopg 3, psycopg2, asyncpg, SQLAlchemy 2
-# with pandas) from a venv under target/, and node-postgres (pg from npm,
+# with pandas) and the BI tools' start-up and browse queries (bi_tools/) from a venv under target/, and node-postgres (pg from npm,
 # under target/); both created on first use, pinned versions; then pgjdbc
 # (Debian's libpostgresql-jdbc-java) with OpenJDK.
 # Usage: tests/clients/run.sh PORT
@@ -20,6 +20,7 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import psycopg, psyco
     'sqlalchemy==2.0.58' 'pandas==3.1.1'
 fi
 "$venv/bin/python" tests/clients/python_drivers.py "$port"
+"$venv/bin/python" tests/clients/bi_tools.py "$port"
 
 node_dir=target/clients-node
 if [ ! -f "$node_dir/node_modules/pg/package.json" ]; then
