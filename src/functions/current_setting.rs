@@ -6,13 +6,17 @@
 //! `missing_ok = true`: exactly what Postgres answers, which is how asyncpg
 //! learns there is no JIT to switch off.
 //!
-//! The values are the server's defaults: a function has no handle on the
-//! calling connection, so a session's `SET` is not seen here.
+//! `datafusion.*` settings are the calling session's (its `SET`s
+//! included: DataFusion hands each call the session's configuration);
+//! `SHOW datafusion.*` is answered through this function
+//! (`src/server/rewrite.rs`). The Postgres-named settings are the server's
+//! own values.
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
+use datafusion::common::config::ConfigOptions;
 use datafusion::error::Result;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, TypeSignature, Volatility,
@@ -44,6 +48,19 @@ pub(crate) fn setting(name: &str) -> Option<String> {
         "application_name" => String::new(),
         _ => return None,
     })
+}
+
+/// A `datafusion.*` option of the session, by lower-cased name ("" when
+/// the option has no value).
+fn session_setting(config: &ConfigOptions, name: &str) -> Option<String> {
+    if !name.starts_with("datafusion.") {
+        return None;
+    }
+    config
+        .entries()
+        .into_iter()
+        .find(|e| e.key.eq_ignore_ascii_case(name))
+        .map(|e| e.value.unwrap_or_default())
 }
 
 /// `current_setting`
@@ -104,7 +121,9 @@ impl ScalarUDFImpl for CurrentSettingImpl {
         for_each_text(self.name(), &arrays[0], |name| {
             match name {
                 None => out.append_null(),
-                Some(name) => match setting(&name.to_lowercase()) {
+                Some(name) => match setting(&name.to_lowercase())
+                    .or_else(|| session_setting(&args.config_options, &name.to_lowercase()))
+                {
                     Some(value) => out.append_value(value),
                     None if missing_ok
                         .as_ref()
@@ -133,6 +152,20 @@ impl ScalarUDFImpl for CurrentSettingImpl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn datafusion_settings_come_from_the_session() {
+        let mut config = ConfigOptions::new();
+        config
+            .set("datafusion.execution.batch_size", "1234")
+            .unwrap();
+        assert_eq!(
+            session_setting(&config, "datafusion.execution.batch_size").as_deref(),
+            Some("1234")
+        );
+        assert_eq!(session_setting(&config, "datafusion.no_such_option"), None);
+        assert_eq!(session_setting(&config, "work_mem"), None);
+    }
 
     #[test]
     fn settings_drivers_ask_for() {

@@ -51,6 +51,7 @@ use datafusion::prelude::SessionContext;
 
 pub use brier_score::BrierScoreImpl;
 pub use current_setting::CurrentSettingImpl;
+pub(crate) use current_setting::setting as server_setting;
 pub use detect_language::DetectLanguageImpl;
 pub use explain_purchase::ExplainPurchaseImpl;
 pub use forecast_ar::{ForecastArAggregateImpl, ForecastArFunc};

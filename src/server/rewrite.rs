@@ -1,6 +1,10 @@
 //! Postgres SQL that DataFusion cannot plan, rewritten before
 //! datafusion-postgres parses it.
 //!
+//! `SHOW datafusion.<option>` becomes `SELECT current_setting(...)`, which
+//! answers from the session's own configuration (datafusion-postgres
+//! answers an empty `unsupported_show_statement` for those names).
+//!
 //! The bare keyword `user` (Postgres's `current_user`, which Grafana's
 //! table picker uses to expand `"$user"` in the search path) becomes
 //! `current_user`; a quoted `"user"` is a column and stays.
@@ -17,13 +21,13 @@ use std::borrow::Cow;
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, visit_expressions_mut,
+    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Statement, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
 /// Words a statement must contain for a rewrite to apply.
-const NEEDLES: [&[u8]; 2] = [b"generate_subscripts", b"user"];
+const NEEDLES: [&[u8]; 3] = [b"generate_subscripts", b"user", b"show"];
 
 /// `sql` rewritten, or as it is when there is nothing to rewrite (or it
 /// does not parse: the parser that follows reports that).
@@ -43,6 +47,12 @@ pub fn rewrite(sql: &str) -> Cow<'_, str> {
         return Cow::Borrowed(sql);
     };
     let mut changed = false;
+    for statement in &mut statements {
+        if let Some(query) = show_as_query(statement) {
+            *statement = query;
+            changed = true;
+        }
+    }
     let _ = visit_expressions_mut(&mut statements, |expr| {
         if let Some(replacement) = subscripts_as_series(expr).or_else(|| user_as_current_user(expr))
         {
@@ -56,6 +66,55 @@ pub fn rewrite(sql: &str) -> Cow<'_, str> {
     }
     let text: Vec<String> = statements.iter().map(ToString::to_string).collect();
     Cow::Owned(text.join("; "))
+}
+
+/// Settings datafusion-postgres answers itself in `SHOW` (some from the
+/// connection: `SET application_name`, `SET TIME ZONE`, ...).
+const SHOWN_UPSTREAM: [&str; 9] = [
+    "server_version",
+    "search_path",
+    "datestyle",
+    "intervalstyle",
+    "bytea_output",
+    "extra_float_digits",
+    "transaction_isolation",
+    "application_name",
+    "statement_timeout",
+];
+
+/// `SHOW name` that datafusion-postgres would answer with an empty
+/// `unsupported_show_statement`: `datafusion.*` options (the session's),
+/// Postgres settings ecomsql knows (`standard_conforming_strings`, which
+/// SQLAlchemy reads to decide how to escape backslashes, ...) through
+/// `current_setting`, and `timezone` as the `SHOW TIME ZONE` it answers
+/// from the connection.
+fn show_as_query(statement: &Statement) -> Option<Statement> {
+    let Statement::ShowVariable { variable } = statement else {
+        return None;
+    };
+    let name = variable
+        .iter()
+        .map(|i| i.value.as_str())
+        .collect::<Vec<_>>()
+        .join(".");
+    let lower = name.to_ascii_lowercase();
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    {
+        return None;
+    }
+    let text = if lower == "timezone" {
+        "SHOW TIME ZONE".to_string()
+    } else if lower.starts_with("datafusion.")
+        || (crate::functions::server_setting(&lower).is_some()
+            && !SHOWN_UPSTREAM.contains(&lower.as_str()))
+    {
+        format!("SELECT current_setting('{name}') AS \"{lower}\"")
+    } else {
+        return None;
+    };
+    Parser::parse_sql(&PostgreSqlDialect {}, &text).ok()?.pop()
 }
 
 /// sqlparser reads the keyword as a call without parentheses.
@@ -125,6 +184,22 @@ mod tests {
         // Mentioned only in a string: parsed, nothing changed, text kept.
         let quoted = "SELECT 'generate_subscripts'";
         assert!(matches!(rewrite(quoted), Cow::Borrowed(s) if s == quoted));
+    }
+
+    #[test]
+    fn show_of_a_datafusion_option_reads_the_session_setting() {
+        assert_eq!(
+            rewrite("SHOW datafusion.execution.batch_size"),
+            "SELECT current_setting('datafusion.execution.batch_size') AS \"datafusion.execution.batch_size\""
+        );
+        assert_eq!(
+            rewrite("SHOW standard_conforming_strings"),
+            "SELECT current_setting('standard_conforming_strings') AS \"standard_conforming_strings\""
+        );
+        assert_eq!(rewrite("SHOW TimeZone"), "SHOW TIME ZONE");
+        // What datafusion-postgres answers (from the connection) stays its.
+        let path = "SHOW search_path";
+        assert!(matches!(rewrite(path), Cow::Borrowed(s) if s == path));
     }
 
     #[test]

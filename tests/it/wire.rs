@@ -331,6 +331,29 @@ async fn settings_stay_in_the_session_that_set_them() {
         .await
         .expect_err("case-sensitive in a");
     assert_eq!(err.code(), Some(&SqlState::UNDEFINED_COLUMN), "{err}");
+    // SHOW and current_setting see the session's value, both protocols.
+    let batch = "datafusion.execution.batch_size";
+    a.simple_query(&format!("SET {batch} = 1234"))
+        .await
+        .expect("set batch size");
+    let shown = simple_rows(
+        &a.simple_query(&format!("SHOW {batch}"))
+            .await
+            .expect("show"),
+    );
+    assert_eq!(shown, vec![vec![Some("1234".to_string())]]);
+    let current: String = a
+        .query_one("SELECT current_setting($1)", &[&batch])
+        .await
+        .expect("current_setting")
+        .get(0);
+    assert_eq!(current, "1234");
+    let elsewhere = simple_rows(
+        &b.simple_query(&format!("SHOW {batch}"))
+            .await
+            .expect("show b"),
+    );
+    assert_eq!(elsewhere, vec![vec![Some("8192".to_string())]]);
     // The other session keeps the default...
     b.simple_query(upper).await.expect("b unaffected");
     // ...and so does a new one.
