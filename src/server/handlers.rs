@@ -188,8 +188,47 @@ impl EcomQueryHandler {
     }
 }
 
+/// Whether `sql` starts with `ROLLBACK TO [SAVEPOINT]`.
+fn starts_with_rollback_to(sql: &str) -> bool {
+    let first = match split_statements(sql) {
+        Ok(statements) => statements.into_iter().next(),
+        Err(_) => None,
+    };
+    first.is_some_and(|s| {
+        matches!(
+            EcomStatement::recognise(s.text),
+            Ok(Some(EcomStatement::Savepoint(ref p))) if p.kind == crate::statements::SavepointKind::RollbackTo
+        )
+    })
+}
+
+/// `ROLLBACK TO` in a failed block reopens it, as in Postgres. pgwire
+/// reads the connection's transaction state before running a statement
+/// and has no step from failed back to open, so the state is put back to
+/// open first; the statement then runs as in an open block.
+fn reopen_for_rollback_to<C: ClientInfo>(client: &mut C, sql: &str) {
+    if client.transaction_status() == TransactionStatus::Error && starts_with_rollback_to(sql) {
+        client.set_transaction_status(TransactionStatus::Transaction);
+    }
+}
+
 #[async_trait]
 impl SimpleQueryHandler for EcomQueryHandler {
+    async fn on_query<C>(
+        &self,
+        client: &mut C,
+        query: pgwire::messages::simplequery::Query,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        reopen_for_rollback_to(client, &query.query);
+        self._on_query(client, query).await
+    }
+
     async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
     where
         C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
@@ -212,7 +251,22 @@ impl SimpleQueryHandler for EcomQueryHandler {
             // Each statement has its own statement_timeout, as in Postgres.
             let guard = session.start(client);
             match guard.run(self.run_statement(statement.text, client)).await {
-                Ok(rs) => responses.extend(rs.into_iter().map(|r| guard.guard_response(r))),
+                Ok(rs) => {
+                    // pgwire moves the connection's transaction state only
+                    // after the whole query; the next statement must see
+                    // this one's BEGIN or COMMIT ("BEGIN; SAVEPOINT s").
+                    let mut status = client.transaction_status();
+                    for r in &rs {
+                        status = match r {
+                            Response::TransactionStart(_) => status.to_in_transaction_state(),
+                            Response::TransactionEnd(_) => status.to_idle_state(),
+                            Response::Error(_) => status.to_error_state(),
+                            _ => status,
+                        };
+                    }
+                    client.set_transaction_status(status);
+                    responses.extend(rs.into_iter().map(|r| guard.guard_response(r)));
+                }
                 Err(e) => {
                     responses.push(Response::Error(Box::new(map_error(e).into())));
                     break;
@@ -311,6 +365,30 @@ impl ExtendedQueryHandler for EcomQueryHandler {
 
     fn query_parser(&self) -> Arc<Self::QueryParser> {
         Arc::clone(&self.parser)
+    }
+
+    async fn on_execute<C>(
+        &self,
+        client: &mut C,
+        message: pgwire::messages::extendedquery::Execute,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let portal_name = message.name.as_deref().unwrap_or(pgwire::api::DEFAULT_NAME);
+        let sql = match client.portal_store().get_portal(portal_name) {
+            Some(pgwire::api::store::Entry::Value(portal)) => {
+                Some(portal.statement.statement.0.clone())
+            }
+            _ => None,
+        };
+        if let Some(sql) = sql {
+            reopen_for_rollback_to(client, &sql);
+        }
+        self._on_execute(client, message).await
     }
 
     async fn do_query<C>(
@@ -503,24 +581,19 @@ fn deallocate_statement<S: PortalStore>(
 }
 
 /// A savepoint statement's answer for the connection's transaction state
-/// (see [`crate::statements::Savepoint`]). ROLLBACK TO answers as a
-/// transaction start: that is the response that moves pgwire's state from
-/// failed back to an open block.
+/// (see [`crate::statements::Savepoint`]). A ROLLBACK TO in a failed block
+/// finds it open again ([`reopen_for_rollback_to`]).
 fn savepoint_response(
     savepoint: &crate::statements::Savepoint,
     status: TransactionStatus,
 ) -> PgWireResult<Response> {
     use crate::error::SqlState;
-    use crate::statements::SavepointKind;
     let tag = Tag::new(savepoint.tag());
     match (status, savepoint.kind) {
         (TransactionStatus::Idle, _) => Err(user_error(SqlError::new(
             SqlState::NO_ACTIVE_SQL_TRANSACTION,
             format!("{} can only be used in transaction blocks", savepoint.tag()),
         ))),
-        (TransactionStatus::Error, SavepointKind::RollbackTo) => {
-            Ok(Response::TransactionStart(tag))
-        }
         (TransactionStatus::Error, _) => Err(user_error(SqlError::new(
             SqlState::IN_FAILED_SQL_TRANSACTION,
             "current transaction is aborted, commands ignored until end of transaction block",

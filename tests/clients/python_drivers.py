@@ -259,6 +259,21 @@ def _():
         engine.dispose()
 
 
+@check("psycopg: a failed nested transaction (savepoint) rolls back and the outer block goes on")
+def _():
+    with psycopg.connect(DSN) as conn:
+        with conn.transaction():
+            try:
+                with conn.transaction():  # SAVEPOINT; ROLLBACK TO on error
+                    conn.execute("SELECT nope FROM users")
+                raise AssertionError("no error")
+            except psycopg.errors.UndefinedColumn:
+                pass
+            # The block is open again, as in Postgres.
+            assert conn.execute("SELECT count(*) FROM items").fetchone() == (1000,)
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+
+
 SLOW = "SELECT count(*) FROM generate_series(1, 200000) a CROSS JOIN generate_series(1, 200000) b"
 
 

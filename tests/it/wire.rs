@@ -270,6 +270,34 @@ async fn savepoints_and_failed_transaction_blocks() {
     client.simple_query("ROLLBACK").await.expect("rollback");
     let rows = simple_rows(&client.simple_query("SELECT 2").await.expect("usable again"));
     assert_eq!(rows, vec![vec![Some("2".to_string())]]);
+    // ROLLBACK TO a savepoint reopens a failed block, on both protocols.
+    for extended in [false, true] {
+        client
+            .simple_query("BEGIN; SAVEPOINT s")
+            .await
+            .expect("begin");
+        assert!(client.simple_query("SELECT nope FROM users").await.is_err());
+        let err = client.simple_query("SELECT 1").await.expect_err("failed");
+        assert_eq!(err.code(), Some(&SqlState::IN_FAILED_SQL_TRANSACTION));
+        if extended {
+            client
+                .execute("ROLLBACK TO SAVEPOINT s", &[])
+                .await
+                .expect("rollback to, extended");
+        } else {
+            client
+                .simple_query("ROLLBACK TO s")
+                .await
+                .expect("rollback to, simple");
+        }
+        let n: i64 = client
+            .query_one("SELECT count(*) FROM items", &[])
+            .await
+            .expect("the block is open again")
+            .get(0);
+        assert_eq!(n, 1000);
+        client.simple_query("COMMIT").await.expect("commit");
+    }
 }
 
 #[tokio::test]
