@@ -27,8 +27,10 @@ use datafusion::catalog::{SchemaProvider, Session, TableProvider};
 use datafusion::datasource::{MemTable, TableType};
 use datafusion::error::Result;
 use datafusion::logical_expr::Expr;
-use datafusion::physical_plan::{ExecutionPlan, collect};
+use datafusion::physical_plan::ExecutionPlan;
 use pgwire::api::Type;
+
+use super::rows::{read_all, serve};
 
 /// Postgres's empty constraint views and their columns.
 const CONSTRAINT_VIEWS: &[(&str, &[&str])] = &[
@@ -255,15 +257,8 @@ impl TableProvider for ColumnsTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let plan = self.inner.scan(state, None, &[], None).await?;
-        let rows = collect(plan, state.task_ctx())
-            .await?
-            .iter()
-            .map(|b| self.convert(b))
-            .collect::<Result<Vec<_>>>()?;
-        MemTable::try_new(Arc::clone(&self.schema), vec![rows])?
-            .scan(state, projection, filters, limit)
-            .await
+        let rows = read_all(self.inner.as_ref(), state, |b| self.convert(b)).await?;
+        serve(&self.schema, rows, state, projection, filters, limit).await
     }
 }
 

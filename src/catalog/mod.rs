@@ -21,6 +21,7 @@ pub mod pg_index;
 pub mod pg_proc;
 pub mod pg_type;
 pub mod relation_files;
+mod rows;
 
 pub use data_folder_store::DataFolderStore;
 pub use relation_files::RelationFiles;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::datasource::{MemTable, TableType};
+use datafusion::datasource::TableType;
 use datafusion::error::Result;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
@@ -51,8 +51,14 @@ impl TableProvider for ModelsView {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let batch = ShowModels::batch(&self.store)?;
-        MemTable::try_new(self.schema(), vec![vec![batch]])?
-            .scan(state, projection, filters, limit)
-            .await
+        super::rows::serve(
+            &self.schema(),
+            vec![batch],
+            state,
+            projection,
+            filters,
+            limit,
+        )
+        .await
     }
 }

@@ -24,10 +24,10 @@ use datafusion::logical_expr::Expr;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::{Column, Literal};
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::physical_plan::collect;
 use datafusion::physical_plan::projection::ProjectionExec;
 
 use super::relation_files::RelationFiles;
+use super::rows::read_all;
 
 const MISSING: [&str; 2] = ["relacl", "reloptions"];
 
@@ -78,7 +78,7 @@ impl ClassTable {
             return Ok(());
         };
         let mut schema_names = HashMap::new();
-        for batch in scan_all(namespaces.as_ref(), state).await? {
+        for batch in read_all(namespaces.as_ref(), state, |b| Ok(b.clone())).await? {
             let (Some(oids), Some(names)) =
                 (int_column(&batch, "oid")?, text_column(&batch, "nspname")?)
             else {
@@ -94,7 +94,7 @@ impl ClassTable {
         let Some(catalog) = session.catalog_list().catalog(catalog_name) else {
             return Ok(());
         };
-        for batch in scan_all(self.inner.as_ref(), state).await? {
+        for batch in read_all(self.inner.as_ref(), state, |b| Ok(b.clone())).await? {
             let (Some(oids), Some(names), Some(spaces)) = (
                 int_column(&batch, "oid")?,
                 text_column(&batch, "relname")?,
@@ -129,11 +129,6 @@ impl ClassTable {
         }
         Ok(())
     }
-}
-
-async fn scan_all(table: &dyn TableProvider, state: &dyn Session) -> Result<Vec<RecordBatch>> {
-    let plan = table.scan(state, None, &[], None).await?;
-    collect(plan, state.task_ctx()).await
 }
 
 fn int_column(batch: &RecordBatch, name: &str) -> Result<Option<Int32Array>> {

@@ -19,10 +19,12 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{ArrowPrimitiveType, DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::datasource::{MemTable, TableType};
+use datafusion::datasource::TableType;
 use datafusion::error::Result;
 use datafusion::logical_expr::Expr;
-use datafusion::physical_plan::{ExecutionPlan, collect};
+use datafusion::physical_plan::ExecutionPlan;
+
+use super::rows::{read_all, serve};
 
 /// The columns that are vectors in Postgres, and their element types.
 const VECTOR_COLUMNS: [(&str, DataType); 4] = [
@@ -125,18 +127,17 @@ impl TableProvider for IndexTable {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let rows = self
             .rows
-            .get_or_try_init(|| async {
-                let plan = self.snapshot.scan(state, None, &[], None).await?;
-                collect(plan, state.task_ctx())
-                    .await?
-                    .iter()
-                    .map(|b| self.convert(b))
-                    .collect::<Result<Vec<_>>>()
-            })
+            .get_or_try_init(|| read_all(self.snapshot.as_ref(), state, |b| self.convert(b)))
             .await?;
-        MemTable::try_new(Arc::clone(&self.schema), vec![rows.clone()])?
-            .scan(state, projection, filters, limit)
-            .await
+        serve(
+            &self.schema,
+            rows.clone(),
+            state,
+            projection,
+            filters,
+            limit,
+        )
+        .await
     }
 }
 

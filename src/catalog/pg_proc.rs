@@ -15,10 +15,12 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{SchemaProvider, Session, TableProvider};
-use datafusion::datasource::{MemTable, TableType};
+use datafusion::datasource::TableType;
 use datafusion::error::Result;
 use datafusion::logical_expr::Expr;
-use datafusion::physical_plan::{ExecutionPlan, collect};
+use datafusion::physical_plan::ExecutionPlan;
+
+use super::rows::{read_all, serve};
 
 /// One ecomsql function as `\df` shows it.
 #[derive(Debug)]
@@ -265,8 +267,7 @@ impl ProcTable {
         let Some(namespaces) = &self.namespaces else {
             return Ok(None);
         };
-        let plan = namespaces.scan(state, None, &[], None).await?;
-        for batch in collect(plan, state.task_ctx()).await? {
+        for batch in read_all(namespaces.as_ref(), state, |b| Ok(b.clone())).await? {
             let (Some(oids), Some(names)) =
                 (batch.column_by_name("oid"), batch.column_by_name("nspname"))
             else {
@@ -340,22 +341,15 @@ impl TableProvider for ProcTable {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let builtin = self
             .builtin_rows
-            .get_or_try_init(|| async {
-                let plan = self.builtin.scan(state, None, &[], None).await?;
-                collect(plan, state.task_ctx())
-                    .await?
-                    .into_iter()
-                    .map(|b| {
-                        RecordBatch::try_new(Arc::clone(&self.schema), b.columns().to_vec())
-                            .map_err(Into::into)
-                    })
-                    .collect::<Result<Vec<_>>>()
+            .get_or_try_init(|| {
+                read_all(self.builtin.as_ref(), state, |b| {
+                    RecordBatch::try_new(Arc::clone(&self.schema), b.columns().to_vec())
+                        .map_err(Into::into)
+                })
             })
             .await?;
         let mut batches = builtin.clone();
         batches.push(self.our_rows(self.public_oid(state).await?)?);
-        MemTable::try_new(Arc::clone(&self.schema), vec![batches])?
-            .scan(state, projection, filters, limit)
-            .await
+        serve(&self.schema, batches, state, projection, filters, limit).await
     }
 }

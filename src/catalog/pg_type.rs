@@ -17,10 +17,12 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::datasource::{MemTable, TableType};
+use datafusion::datasource::TableType;
 use datafusion::error::Result;
 use datafusion::logical_expr::Expr;
-use datafusion::physical_plan::{ExecutionPlan, collect};
+use datafusion::physical_plan::ExecutionPlan;
+
+use super::rows::{read_all, serve};
 
 const REGPROC_COLUMNS: [&str; 2] = ["typreceive", "typsend"];
 
@@ -67,8 +69,7 @@ impl TypeTable {
                 let Some(procs) = &self.procs else {
                     return Ok(oids);
                 };
-                let plan = procs.scan(state, None, &[], None).await?;
-                for batch in collect(plan, state.task_ctx()).await? {
+                for batch in read_all(procs.as_ref(), state, |b| Ok(b.clone())).await? {
                     let (Some(oid), Some(name)) =
                         (batch.column_by_name("oid"), batch.column_by_name("proname"))
                     else {
@@ -136,14 +137,7 @@ impl TableProvider for TypeTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let oids = self.proc_oids(state).await?;
-        let plan = self.inner.scan(state, None, &[], None).await?;
-        let rows = collect(plan, state.task_ctx())
-            .await?
-            .iter()
-            .map(|b| self.convert(b, oids))
-            .collect::<Result<Vec<_>>>()?;
-        MemTable::try_new(Arc::clone(&self.schema), vec![rows])?
-            .scan(state, projection, filters, limit)
-            .await
+        let rows = read_all(self.inner.as_ref(), state, |b| self.convert(b, oids)).await?;
+        serve(&self.schema, rows, state, projection, filters, limit).await
     }
 }
