@@ -453,3 +453,30 @@ async fn direct_text_copy_matches_the_general_encoder() {
         direct[0]
     );
 }
+
+#[tokio::test]
+async fn unaliased_columns_are_named_as_postgres_names_them() {
+    let (server, _models) = server().await;
+    let client = server.connect().await;
+    let sql = "SELECT 1, count(*), avg(price)::int, category, CASE WHEN true THEN 1 END FROM items GROUP BY category ORDER BY count(*) DESC LIMIT 1";
+    let statement = client.prepare(sql).await.expect("prepare");
+    let names: Vec<&str> = statement.columns().iter().map(|c| c.name()).collect();
+    assert_eq!(names, ["?column?", "count", "avg", "category", "case"]);
+    // The simple protocol names them alike.
+    let messages = client.simple_query(sql).await.expect("simple");
+    let Some(row) = messages.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(row) => Some(row),
+        _ => None,
+    }) else {
+        panic!("no row: {messages:?}");
+    };
+    let simple: Vec<&str> = row.columns().iter().map(|c| c.name()).collect();
+    assert_eq!(simple, names);
+    // Two items that would share a name keep DataFusion's distinct names.
+    let statement = client
+        .prepare("SELECT count(*), count(item_id) FROM items")
+        .await
+        .expect("prepare");
+    assert_eq!(statement.columns().len(), 2);
+    assert_ne!(statement.columns()[0].name(), statement.columns()[1].name());
+}
