@@ -12,7 +12,6 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use datafusion_postgres::auth::AuthManager;
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::setup_pg_catalog;
 
 use crate::catalog::{RegistrationReport, register_data_folder};
@@ -172,7 +171,7 @@ impl EngineBuilder {
             datafusion::execution::object_store::ObjectStoreUrl::local_filesystem().as_ref(),
             Arc::new(files),
         );
-        setup_pg_catalog(&ctx, CATALOG, Arc::new(AuthManager::default())).map_err(|e| *e)?;
+        setup_pg_catalog(&ctx, CATALOG, crate::catalog::roles::CatalogRoles).map_err(|e| *e)?;
         // ecomsql's functions join the snapshot of Postgres's pg_proc;
         // pg_class knows where the tables' files are, for pg_table_size.
         let relation_files = crate::catalog::RelationFiles::default();

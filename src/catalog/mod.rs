@@ -21,6 +21,7 @@ pub mod pg_index;
 pub mod pg_proc;
 pub mod pg_type;
 pub mod relation_files;
+pub mod roles;
 mod rows;
 
 pub use data_folder_store::DataFolderStore;

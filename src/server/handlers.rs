@@ -7,7 +7,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::sqlparser::ast::Statement;
-use datafusion_postgres::{DfSessionService, Parser};
+use datafusion_postgres::hooks::cursor::CursorStatementHook;
+use datafusion_postgres::hooks::set_show::SetShowHook;
+use datafusion_postgres::hooks::transactions::TransactionStatementHook;
+use datafusion_postgres::{DfSessionService, Parser, QueryHook};
 use futures::{Sink, SinkExt};
 use log::debug;
 use pgwire::api::auth::StartupHandler;
@@ -23,7 +26,9 @@ use pgwire::api::{
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::response::{NoticeResponse, TransactionStatus};
+use pgwire::messages::startup::ParameterStatus;
 
+use super::array_subquery::ArraySubqueryHook;
 use super::auth::{AuthConfig, EcomStartupHandler, Role, SessionRole};
 use super::interrupt::Interrupts;
 use super::response::{error_info, map_error, output_response, schema_fields};
@@ -174,7 +179,18 @@ impl EcomQueryHandler {
         ctx: datafusion::prelude::SessionContext,
         interrupts: Arc<Interrupts>,
     ) -> Self {
-        let upstream = Arc::new(DfSessionService::new(Arc::new(ctx.clone())));
+        // datafusion-postgres's own hooks (cursors, SET/SHOW, transactions)
+        // after ours.
+        let hooks: Vec<Arc<dyn QueryHook>> = vec![
+            Arc::new(ArraySubqueryHook),
+            Arc::new(CursorStatementHook),
+            Arc::new(SetShowHook),
+            Arc::new(TransactionStatementHook),
+        ];
+        let upstream = Arc::new(DfSessionService::new_with_hooks(
+            Arc::new(ctx.clone()),
+            hooks,
+        ));
         let parser = Arc::new(EcomParser {
             upstream: ExtendedQueryHandler::query_parser(upstream.as_ref()),
             ctx,
@@ -247,6 +263,7 @@ impl SimpleQueryHandler for EcomQueryHandler {
         // sent, the rest of the string is not run.
         let mut responses = Vec::with_capacity(statements.len());
         let session = self.interrupts.session(client);
+        super::settings::remember(client);
         for statement in statements {
             // Each statement has its own statement_timeout, as in Postgres.
             let guard = session.start(client);
@@ -298,7 +315,7 @@ impl EcomQueryHandler {
                 savepoint_response(&savepoint, client.transaction_status()).map(|r| vec![r])
             }
             Ok(Some(EcomStatement::Discard(discard))) => {
-                self.discard(&discard, client).map(|r| vec![r])
+                self.discard(&discard, client).await.map(|r| vec![r])
             }
             Ok(Some(ours)) => self
                 .run_own(&ours, client, &Format::UnifiedText)
@@ -404,6 +421,7 @@ impl ExtendedQueryHandler for EcomQueryHandler {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let session = self.interrupts.session(client);
+        super::settings::remember(client);
         let guard = session.start(client);
         let response = guard.run(self.run_portal(client, portal, max_rows)).await?;
         Ok(guard.guard_response(response))
@@ -474,7 +492,7 @@ impl EcomQueryHandler {
                 return super::introspection::respond(portal);
             }
             if let EcomStatement::Discard(discard) = &ours {
-                return self.discard(discard, client);
+                return self.discard(discard, client).await;
             }
             return self
                 .run_own(&ours, client, &portal.result_column_format)
@@ -604,13 +622,18 @@ fn savepoint_response(
 
 impl EcomQueryHandler {
     /// `DISCARD ALL` closes the connection's portals (cursors) and, like
-    /// `RESET ALL`, puts the session's settings back to the server's; it
-    /// cannot run in a transaction block. The other forms have nothing to
-    /// discard.
-    fn discard<C>(&self, discard: &crate::statements::Discard, client: &C) -> PgWireResult<Response>
+    /// `RESET ALL`, puts the session's settings back; it cannot run in a
+    /// transaction block. `RESET name` puts one setting back. The other
+    /// forms have nothing to discard.
+    async fn discard<C>(
+        &self,
+        discard: &crate::statements::Discard,
+        client: &mut C,
+    ) -> PgWireResult<Response>
     where
-        C: ClientInfo + ClientPortalStore,
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::PortalStore: PortalStore,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         if discard.all {
             if client.transaction_status() != TransactionStatus::Idle {
@@ -621,17 +644,30 @@ impl EcomQueryHandler {
             }
             client.portal_store().clear_portals();
         }
-        if discard.all || discard.tag == "RESET" {
-            let defaults = self
-                .engine
-                .session_context()
-                .state()
-                .config()
-                .options()
-                .clone();
+        let server = self
+            .engine
+            .session_context()
+            .state()
+            .config()
+            .options()
+            .clone();
+        let reported = {
             let session = self.parser.ctx.state_ref();
             let mut state = session.write();
-            *state.config_mut().options_mut() = (*defaults).clone();
+            super::settings::reset(
+                client,
+                &discard.reset,
+                state.config_mut().options_mut(),
+                &server,
+            )
+            .map_err(user_error)?
+        };
+        for (name, value) in reported {
+            client
+                .send(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(
+                    name, value,
+                )))
+                .await?;
         }
         Ok(Response::Execution(Tag::new(discard.tag)))
     }

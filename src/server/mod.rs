@@ -5,6 +5,7 @@
 //! statements first, to report real SQLSTATEs, and owns the accept loop so it
 //! can bind ephemeral ports and shut down cleanly.
 
+mod array_subquery;
 pub mod auth;
 mod copy;
 mod handlers;
@@ -14,6 +15,7 @@ mod parameters;
 mod response;
 mod rewrite;
 mod roles;
+mod settings;
 pub mod tls;
 
 use std::future::Future;

@@ -102,8 +102,8 @@ const SHOWN_UPSTREAM: [&str; 9] = [
 /// `unsupported_show_statement`: `datafusion.*` options (the session's),
 /// Postgres settings ecomsql knows (`standard_conforming_strings`, which
 /// SQLAlchemy reads to decide how to escape backslashes, ...) through
-/// `current_setting`, and `timezone` as the `SHOW TIME ZONE` it answers
-/// from the connection.
+/// `current_setting`, `timezone` as the `SHOW TIME ZONE` it answers from
+/// the connection, and names nobody knows (42704 from `current_setting`).
 fn show_as_query(statement: &Statement) -> Option<Statement> {
     let Statement::ShowVariable { variable } = statement else {
         return None;
@@ -126,6 +126,10 @@ fn show_as_query(statement: &Statement) -> Option<Statement> {
         || (crate::functions::server_setting(&lower).is_some()
             && !SHOWN_UPSTREAM.contains(&lower.as_str()))
     {
+        format!("SELECT current_setting('{name}') AS \"{lower}\"")
+    } else if !lower.contains('.') && !SHOWN_UPSTREAM.contains(&lower.as_str()) && lower != "all" {
+        // A name nobody has: current_setting's 42704, as Postgres answers
+        // (datafusion-postgres would answer an empty row).
         format!("SELECT current_setting('{name}') AS \"{lower}\"")
     } else {
         return None;

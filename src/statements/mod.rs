@@ -35,7 +35,7 @@ pub use create_model::CreateModel;
 pub use deallocate::{Deallocate, no_such_statement};
 pub use depth::{MAX_DEPTH, check_depth};
 pub use describe_model::{DescribeModel, properties as model_properties};
-pub use discard::Discard;
+pub use discard::{Discard, Reset};
 pub use drop_model::DropModel;
 pub use evaluate_model::EvaluateModel;
 pub use parser::{OptionList, OptionValue, validate_model_name};
@@ -97,7 +97,7 @@ impl EcomStatement {
             ["WITH", "RECURSIVE", "TYPEINFO_TREE", ..] if sql.contains("pg_catalog.pg_type") => {
                 Self::TypeIntrospection
             }
-            ["DISCARD", ..] | ["RESET", "ALL"] => Self::Discard(Discard::parse(sql)?),
+            ["DISCARD", ..] | ["RESET", ..] => Self::Discard(Discard::parse(sql)?),
             ["ROLLBACK", "TO", ..] | ["ROLLBACK", "WORK" | "TRANSACTION", "TO", ..] => {
                 Self::Savepoint(Savepoint::parse(sql)?)
             }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# psql against a running ecomsql server: \dt, \d, a query, an error with its
-# SQLSTATE, ON_ERROR_STOP, and a multi-statement -c.
+# psql against a running ecomsql server: \dt, \d, \d+, \dt+, \l, \dn, \dv,
+# \du, \df, \x, FETCH_COUNT, \copy and COPY, a query, errors with their
+# SQLSTATE, ON_ERROR_STOP, a multi-statement -c, Ctrl-C, RESET.
 # Usage: tests/clients/psql_smoke.sh PORT
 set -euo pipefail
 port=${1:?usage: psql_smoke.sh PORT}
@@ -71,4 +72,52 @@ expected=$(psql_q -At -c "SELECT pg_size_pretty($events_bytes::bigint)")
 size=$(psql_q -At -c '\dt+ events' | cut -d'|' -f7)
 [ "$size" = "$expected" ] || fail "\dt+ events: size '$size', expected '$expected'"
 
-echo "psql smoke: 10 passed, 0 failed"
+# \l, \dn, \dv, \du: the databases, schemas, the models view and the
+# catalog's role, as the catalog defines them.
+dbs=$(psql_q -At -c '\l' | cut -d'|' -f1 | tr '\n' ' ')
+[ "$dbs" = "ecomsql postgres " ] || fail "\\l listed: $dbs"
+schemas=$(psql_q -At -c '\dn' | tr '\n' ' ')
+[ "$schemas" = "ecomsql|postgres public|postgres " ] || fail "\\dn listed: $schemas"
+views=$(psql_q -At -c '\dv ecomsql.*')
+[ "$views" = "ecomsql|models|view|postgres" ] || fail "\\dv ecomsql.*: $views"
+roles=$(psql_q -At -c '\du')
+[ "$roles" = "postgres|Superuser|{}" ] || fail "\\du: $roles"
+
+# \d+ (its table query has ARRAY(SELECT ... FROM unnest(...))): every
+# column of orders with its type and storage.
+detail=$(psql_q -At -c '\d+ orders' | cut -d'|' -f1,2,6 | tr '\n' ' ')
+[ "$detail" = "order_id|bigint|plain user_id|bigint|plain item_id|bigint|plain order_time|timestamp with time zone|plain quantity|integer|plain unit_price|numeric|main revenue|numeric|main " ] \
+  || fail "\\d+ orders gave: $detail"
+
+# \x: expanded records.
+expanded=$(psql_q -c '\x on' -c 'SELECT user_id, country FROM users ORDER BY user_id LIMIT 2' | tr '\n' ' ')
+case "$expanded" in
+  *"-[ RECORD 1 ]"*"user_id | 1"*"-[ RECORD 2 ]"*"user_id | 2"*) ;;
+  *) fail "\\x gave: $expanded" ;;
+esac
+
+# \set FETCH_COUNT 100: psql reads through a cursor 100 rows at a time; all
+# 5,000 users arrive, in order.
+fetched=$(psql_q -At -c '\set FETCH_COUNT 100' -c 'SELECT user_id FROM users ORDER BY user_id')
+[ "$(echo "$fetched" | wc -l)" -eq 5000 ] || fail "FETCH_COUNT: $(echo "$fetched" | wc -l) rows"
+[ "$(echo "$fetched" | sed -n '1p;101p;5000p' | tr '\n' ' ')" = "1 101 5000 " ] || fail "FETCH_COUNT order"
+
+# \copy and COPY ... TO STDOUT in text, CSV and binary.
+first3=$(psql_q -At -F, -c 'SELECT user_id, country FROM users ORDER BY user_id LIMIT 3' | tr '\n' ' ')
+csv=$(psql_q -c '\copy (SELECT user_id, country FROM users ORDER BY user_id LIMIT 3) TO STDOUT CSV HEADER' | tr '\n' ' ')
+[ "$csv" = "user_id,country $first3" ] || fail "\\copy CSV HEADER gave: $csv (expected user_id,country $first3)"
+text=$(psql_q -c 'COPY (SELECT user_id, country FROM users ORDER BY user_id LIMIT 3) TO STDOUT' | tr '\t\n' ', ')
+[ "$text" = "$first3" ] || fail "COPY text gave: $text"
+csv=$(psql_q -c 'COPY (SELECT user_id, country FROM users ORDER BY user_id LIMIT 3) TO STDOUT (FORMAT csv, HEADER)' | tr '\n' ' ')
+[ "$csv" = "user_id,country $first3" ] || fail "COPY CSV gave: $csv"
+# Binary: the 11-byte signature, flags and header extension (0), then per
+# row a field count of 1 and an 8-byte length-prefixed bigint, then -1.
+binary=$(psql_q -c 'COPY (SELECT user_id FROM users ORDER BY user_id LIMIT 2) TO STDOUT (FORMAT binary)' | od -An -tx1 | tr -d ' \n')
+expected="5047434f50590aff0d0a00""0000000000000000""0001""00000008""0000000000000001""0001""00000008""0000000000000002""ffff"
+[ "$binary" = "$expected" ] || fail "COPY binary gave: $binary"
+
+# RESET puts a setting back to the session's start (here PGOPTIONS').
+shown=$(PGOPTIONS='-c statement_timeout=7s' psql_q -At -c "SET statement_timeout = '1s'" -c 'RESET ALL' -c 'SHOW statement_timeout')
+[ "$shown" = "7000ms" ] || fail "RESET ALL left statement_timeout at: $shown"
+
+echo "psql smoke: 18 passed, 0 failed"

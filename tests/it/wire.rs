@@ -480,3 +480,42 @@ async fn unaliased_columns_are_named_as_postgres_names_them() {
     assert_eq!(statement.columns().len(), 2);
     assert_ne!(statement.columns()[0].name(), statement.columns()[1].name());
 }
+
+/// `ARRAY(subquery)` through the extended protocol (the hook plans it at
+/// Parse): a parameter in the subquery, a map over an array, and the empty
+/// array for no rows.
+#[tokio::test]
+async fn array_subqueries_in_prepared_statements() {
+    let (server, _models) = server().await;
+    let client = server.connect().await;
+    let row = client
+        .query_one(
+            "SELECT ARRAY(SELECT user_id FROM users WHERE user_id <= $1 ORDER BY 1 DESC)",
+            &[&3_i64],
+        )
+        .await
+        .expect("prepared ARRAY(subquery)");
+    assert_eq!(row.get::<_, Vec<i64>>(0), vec![3, 2, 1]);
+    let row = client
+        .query_one(
+            "SELECT ARRAY(SELECT 'toast.' || x FROM unnest(make_array('a', 'b')) x), \
+             ARRAY(SELECT user_id FROM users WHERE user_id < 0)",
+            &[],
+        )
+        .await
+        .expect("map and empty");
+    assert_eq!(row.get::<_, Vec<String>>(0), vec!["toast.a", "toast.b"]);
+    assert_eq!(row.get::<_, Vec<i64>>(1), Vec::<i64>::new());
+    let err = client
+        .query("SELECT ARRAY(SELECT user_id, country FROM users)", &[])
+        .await
+        .expect_err("two columns");
+    assert_eq!(err.code(), Some(&SqlState::SYNTAX_ERROR), "{err}");
+    // The connection goes on, and pg_roles (which once aborted the server)
+    // answers over this protocol too.
+    let row = client
+        .query_one("SELECT count(*) FROM pg_catalog.pg_roles", &[])
+        .await
+        .expect("pg_roles");
+    assert_eq!(row.get::<_, i64>(0), 1);
+}
