@@ -8,6 +8,7 @@
 mod array_subquery;
 pub mod auth;
 mod copy;
+mod function_parameters;
 mod handlers;
 mod interrupt;
 mod introspection;

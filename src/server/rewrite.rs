@@ -14,6 +14,9 @@
 //! DataFusion's (its projections need distinct names), and queries of the
 //! catalogs (`pg_*`, `information_schema`) are left as written.
 //!
+//! `recommend(..., $1)` in FROM becomes a filter on its result
+//! (`src/server/function_parameters.rs`).
+//!
 //! The bare keyword `user` (Postgres's `current_user`, which Grafana's
 //! table picker uses to expand `"$user"` in the search path) becomes
 //! `current_user`; a quoted `"user"` is a column and stays.
@@ -68,6 +71,7 @@ pub fn rewrite(sql: &str) -> Cow<'_, str> {
         if !catalog_query {
             changed |= name_columns(statement);
         }
+        changed |= super::function_parameters::rewrite(statement);
     }
     let _ = visit_expressions_mut(&mut statements, |expr| {
         if let Some(replacement) = subscripts_as_series(expr).or_else(|| user_as_current_user(expr))

@@ -188,6 +188,40 @@ async def _():
         await conn.close()
 
 
+@check("asyncpg: a model trained in SQL; recommend's rows and model_info decoded in binary")
+async def _():
+    conn = await asyncpg.connect(host="127.0.0.1", port=PORT, user="analyst", database="shop")
+    try:
+        await conn.execute(
+            "CREATE OR REPLACE MODEL asyncpg_recs OPTIONS (model_type = 'matrix_factorization', "
+            "factors = 8, iterations = 3) AS SELECT user_id, item_id FROM events")
+        stmt = await conn.prepare("SELECT * FROM recommend('asyncpg_recs', 5, $1::bigint)")
+        assert [a.name for a in stmt.get_attributes()] == ["user_id", "item_id", "score", "rank", "source"]
+        assert [a.type.name for a in stmt.get_attributes()] == ["int8", "int8", "float8", "int4", "text"]
+        rows = await stmt.fetch(42)
+        assert [r["rank"] for r in rows] == [1, 2, 3, 4, 5], rows
+        assert all(r["user_id"] == 42 for r in rows), rows
+        scores = [r["score"] for r in rows]
+        assert scores == sorted(scores, reverse=True), scores
+        # Seen items are left out, as when serving.
+        seen = {r["item_id"] for r in await conn.fetch("SELECT DISTINCT item_id FROM events WHERE user_id = 42")}
+        got = [r["item_id"] for r in rows]
+        assert len(set(got)) == 5 and not seen & set(got), (got, seen)
+        # The same rows with the user as a constant (a parameter is
+        # rewritten to a filter, src/server/function_parameters.rs).
+        constant = await conn.fetch("SELECT * FROM recommend('asyncpg_recs', 5, 42)")
+        assert [tuple(r) for r in constant] == [tuple(r) for r in rows], (constant, rows)
+        (n,) = await conn.fetchrow("SELECT count(*) FROM ecomsql.models WHERE name = 'asyncpg_recs'")
+        assert n == 1, n
+        # psycopg 3 binds %s server-side too.
+        with psycopg.connect(DSN, autocommit=True) as pconn:
+            got = pconn.execute("SELECT item_id FROM recommend('asyncpg_recs', 5, %s) ORDER BY rank", (42,)).fetchall()
+        assert [r[0] for r in got] == [r["item_id"] for r in rows], got
+    finally:
+        await conn.execute("DROP MODEL IF EXISTS asyncpg_recs")
+        await conn.close()
+
+
 @check("asyncpg: cursor with prefetch inside a transaction")
 async def _():
     conn = await asyncpg.connect(host="127.0.0.1", port=PORT, user="analyst", database="shop")

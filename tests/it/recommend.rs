@@ -139,6 +139,15 @@ async fn recommendations_survive_a_restart_and_reach_clients() {
         .expect("bound parameter");
     let known: Vec<i64> = known.iter().map(|r| r.get(0)).collect();
     assert_eq!(known, (0..5).map(|i| items.value(i)).collect::<Vec<_>>());
+    // The parameter as the user argument itself, bare or cast, aliased.
+    for sql in [
+        "SELECT item_id FROM recommend('small', 5, $1) ORDER BY rank",
+        "SELECT r.item_id FROM recommend('small', 5, $1::bigint) AS r ORDER BY r.rank",
+    ] {
+        let rows = client.query(sql, &[&7_i64]).await.expect(sql);
+        let got: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        assert_eq!(got, known, "{sql}");
+    }
     // Seen items never come back by default.
     let seen = client
         .query(
