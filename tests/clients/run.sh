@@ -30,6 +30,7 @@ fi
 node tests/clients/node_pg.js "$port"
 
 jar=/usr/share/java/postgresql.jar
+[ -f "$jar" ] || { echo "pgjdbc: $jar is missing (apt-get install libpostgresql-jdbc-java; .ci/run does)" >&2; exit 1; }
 classes=target/clients-java
 mkdir -p "$classes"
 javac -d "$classes" tests/clients/JdbcCheck.java
