@@ -15,8 +15,8 @@ mod model_info;
 mod model_versions;
 mod model_weights;
 mod obj_description;
+mod pg_get_definition;
 mod pg_get_function;
-mod pg_get_indexdef;
 mod pg_is_visible;
 mod pg_size_pretty;
 mod pg_table_is_visible;
@@ -61,8 +61,8 @@ pub use model_info::ModelInfoFunc;
 pub use model_versions::ModelVersionsFunc;
 pub use model_weights::ModelWeightsFunc;
 pub use obj_description::{Descriptions, ObjDescriptionImpl};
+pub use pg_get_definition::PgGetDefinitionImpl;
 pub use pg_get_function::PgGetFunctionImpl;
-pub use pg_get_indexdef::PgGetIndexdefImpl;
 pub use pg_is_visible::PgIsVisibleImpl;
 pub use pg_size_pretty::PgSizePrettyImpl;
 pub use pg_table_is_visible::PgTableIsVisibleImpl;
@@ -120,7 +120,9 @@ pub fn register_all(ctx: &SessionContext, models: &Arc<ModelRegistry>) {
         ctx.register_udf(ScalarUDF::from(function));
     }
     ctx.register_udf(ScalarUDF::from(LikeEscapeImpl::new()));
-    ctx.register_udf(ScalarUDF::from(PgGetIndexdefImpl::new()));
+    ctx.register_udf(ScalarUDF::from(PgGetDefinitionImpl::indexdef()));
+    ctx.register_udf(ScalarUDF::from(PgGetDefinitionImpl::viewdef()));
+    ctx.register_udf(ScalarUDF::from(PgGetDefinitionImpl::function_sqlbody()));
     for function in PgGetFunctionImpl::all() {
         ctx.register_udf(ScalarUDF::from(function));
     }

@@ -211,6 +211,8 @@ async fn every_ecomsql_function_is_in_pg_proc() {
         "pg_function_is_visible",
         "pg_type_is_visible",
         "pg_get_indexdef",
+        "pg_get_viewdef",
+        "pg_get_function_sqlbody",
         "pg_table_size",
         "pg_total_relation_size",
         "obj_description",
