@@ -84,8 +84,10 @@ impl QueryHook for ArraySubqueryHook {
         session_context: &SessionContext,
         _client: &(dyn ClientInfo + Send + Sync),
     ) -> Option<PgWireResult<LogicalPlan>> {
-        let rewritten = rewrite(statement, session_context)?;
-        Some(async { plan(rewritten?, session_context).await }.await)
+        Some(match rewrite(statement, session_context)? {
+            Ok(rewritten) => plan(rewritten, session_context).await,
+            Err(e) => Err(e),
+        })
     }
 
     async fn handle_extended_query(
