@@ -36,8 +36,6 @@ use datafusion::sql::sqlparser::ast::{
     OneOrManyWithParens, OrderByKind, Query, Select, SelectItem, SetExpr, Statement, TableAlias,
     TableFactor, TableFunctionArgs, Value, visit_expressions, visit_expressions_mut,
 };
-use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
-use datafusion::sql::sqlparser::parser::Parser;
 use datafusion_postgres::QueryHook;
 use datafusion_postgres::arrow_pg::datatypes::df::encode_dataframe;
 use datafusion_postgres::hooks::HookClient;
@@ -388,11 +386,17 @@ fn aggregated(
         let mut plain = query.clone();
         plain.order_by = None;
         if let SetExpr::Select(select) = plain.body.as_mut() {
-            select.projection = vec![SelectItem::UnnamedExpr(parse_expr(&aggregate)?)];
+            select.projection = vec![SelectItem::UnnamedExpr(parse(
+                &aggregate,
+                super::rewrite::parse_expr,
+            )?)];
         }
         return Ok(plain);
     }
-    let mut outer = parse_query("SELECT array_agg(_array.v) FROM (SELECT 1) AS _array (v)")?;
+    let mut outer = parse(
+        "SELECT array_agg(_array.v) FROM (SELECT 1) AS _array (v)",
+        super::rewrite::parse_query,
+    )?;
     if let SetExpr::Select(select) = outer.body.as_mut()
         && let Some(from) = select.from.first_mut()
         && let TableFactor::Derived { subquery, .. } = &mut from.relation
@@ -434,23 +438,22 @@ fn call(name: &str, args: Vec<Expr>) -> Expr {
     })
 }
 
-fn parse_expr(text: &str) -> Result<Expr, SqlError> {
-    Parser::new(&PostgreSqlDialect {})
-        .try_with_sql(text)
-        .and_then(|mut p| p.parse_expr())
-        .map_err(|e| SqlError::new(SqlState::SYNTAX_ERROR, e.to_string()))
-}
-
-fn parse_query(text: &str) -> Result<Query, SqlError> {
-    Parser::new(&PostgreSqlDialect {})
-        .try_with_sql(text)
-        .and_then(|mut p| p.parse_query())
-        .map(|q| *q)
-        .map_err(|e| SqlError::new(SqlState::SYNTAX_ERROR, e.to_string()))
+/// A piece of the rewrite, parsed; built from the statement's own
+/// expressions, so a failure is reported rather than assumed away.
+fn parse<T>(text: &str, parse: fn(&str) -> Option<T>) -> Result<T, SqlError> {
+    parse(text).ok_or_else(|| {
+        SqlError::new(
+            SqlState::SYNTAX_ERROR,
+            format!("ARRAY(subquery) could not be rewritten as {text}"),
+        )
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+    use datafusion::sql::sqlparser::parser::Parser;
+
     use super::*;
 
     fn rewritten(sql: &str) -> String {

@@ -13,11 +13,9 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, Ident, Query, SetExpr, Statement, TableAlias, TableFactor,
+    Expr, FunctionArg, FunctionArgExpr, Ident, SetExpr, Statement, TableAlias, TableFactor,
     TableFunctionArgs, Value, VisitMut, VisitorMut,
 };
-use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
-use datafusion::sql::sqlparser::parser::Parser;
 
 /// Rewrite every `recommend(..., $n, ...)` in `statement`'s FROM clauses;
 /// whether any was.
@@ -79,7 +77,7 @@ fn as_filtered(factor: &TableFactor) -> Option<TableFactor> {
             Value::Null.with_empty_span(),
         )));
     }
-    let mut query = parse_query("SELECT * FROM t WHERE user_id = NULL")?;
+    let mut query = super::rewrite::parse_query("SELECT * FROM t WHERE user_id = NULL")?;
     let SetExpr::Select(select) = query.body.as_mut() else {
         return None;
     };
@@ -109,16 +107,11 @@ fn is_parameter(expr: &Expr) -> bool {
     }
 }
 
-fn parse_query(text: &str) -> Option<Query> {
-    Parser::new(&PostgreSqlDialect {})
-        .try_with_sql(text)
-        .and_then(|mut p| p.parse_query())
-        .ok()
-        .map(|q| *q)
-}
-
 #[cfg(test)]
 mod tests {
+    use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+    use datafusion::sql::sqlparser::parser::Parser;
+
     use super::*;
 
     fn rewritten(sql: &str) -> String {

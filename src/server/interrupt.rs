@@ -28,7 +28,7 @@ use crate::error::{SqlError, SqlState};
 
 /// Key under which datafusion-postgres's `SET statement_timeout` keeps the
 /// session's timeout (milliseconds) in the connection metadata.
-const STATEMENT_TIMEOUT_KEY: &str = "statement_timeout_ms";
+pub(super) const STATEMENT_TIMEOUT_KEY: &str = "statement_timeout_ms";
 
 /// Every connection's cancel signal, by the (pid, secret key) pair that
 /// cancel requests carry.

@@ -33,8 +33,8 @@ use std::borrow::Cow;
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, SelectItem, SetExpr, Statement,
-    Value, visit_expressions_mut,
+    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, Query, SelectItem, SetExpr,
+    Statement, Value, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -127,13 +127,11 @@ fn show_as_query(statement: &Statement) -> Option<Statement> {
     let text = if lower == "timezone" {
         "SHOW TIME ZONE".to_string()
     } else if lower.starts_with("datafusion.")
-        || (crate::functions::server_setting(&lower).is_some()
-            && !SHOWN_UPSTREAM.contains(&lower.as_str()))
+        // Every other one-word name but those upstream answers: the
+        // settings ecomsql knows, and 42704 for a name nobody has (as
+        // Postgres answers; datafusion-postgres would answer an empty row).
+        || (!lower.contains('.') && !SHOWN_UPSTREAM.contains(&lower.as_str()) && lower != "all")
     {
-        format!("SELECT current_setting('{name}') AS \"{lower}\"")
-    } else if !lower.contains('.') && !SHOWN_UPSTREAM.contains(&lower.as_str()) && lower != "all" {
-        // A name nobody has: current_setting's 42704, as Postgres answers
-        // (datafusion-postgres would answer an empty row).
         format!("SELECT current_setting('{name}') AS \"{lower}\"")
     } else {
         return None;
@@ -231,12 +229,23 @@ fn user_as_current_user(expr: &Expr) -> Option<Expr> {
     parse_expr("current_user")
 }
 
-fn parse_expr(text: &str) -> Option<Expr> {
+/// An expression or query of the rewrites' own making, parsed as the
+/// Postgres dialect reads it.
+pub(super) fn parse_expr(text: &str) -> Option<Expr> {
     Parser::new(&PostgreSqlDialect {})
         .try_with_sql(text)
         .ok()?
         .parse_expr()
         .ok()
+}
+
+pub(super) fn parse_query(text: &str) -> Option<Query> {
+    Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(text)
+        .ok()?
+        .parse_query()
+        .ok()
+        .map(|q| *q)
 }
 
 fn subscripts_as_series(expr: &Expr) -> Option<Expr> {

@@ -28,7 +28,7 @@ struct SessionSetting {
 const SESSION_SETTINGS: [SessionSetting; 8] = [
     SessionSetting {
         name: "statement_timeout",
-        key: "statement_timeout_ms",
+        key: super::interrupt::STATEMENT_TIMEOUT_KEY,
         reported: None,
     },
     SessionSetting {
